@@ -1,0 +1,396 @@
+"""Reverse-mode automatic differentiation: the graph, its nodes and the backward pass.
+
+Every op is a :class:`Function`. Calling ``SomeOp.apply(x, y)`` computes the forward value on
+raw arrays and, when a gradient is wanted, remembers the inputs in a new node of the
+computation graph; the output tensor points to that node (``out.grad_fn``).
+
+``loss.backward()`` then visits the nodes from the loss back to the leaves in reverse
+topological order. At each node it hands the adjoint of the output, ``dL/dy``, to the op's
+``backward``, which returns ``dL/dx = dL/dy * dy/dx`` for each input (the chain rule), and adds
+these into the adjoints of the inputs. Because every ``backward`` is written with Tensor ops,
+running it while recording (``create_graph=True``) builds the graph of the derivative itself,
+so derivatives of any order come for free.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import traceback
+import weakref
+from typing import Any, Callable, Sequence
+
+from tinygrad_edu import backend
+from tinygrad_edu.tensor import Tensor
+
+
+class _Mode:
+    """The engine's switches: recording on or off, and anomaly detection."""
+
+    grad_enabled = True
+    detect_anomaly = False
+
+
+_mode = _Mode()
+
+
+def is_grad_enabled() -> bool:
+    """True when new ops are recorded for the backward pass."""
+    return _mode.grad_enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Switch recording on or off for a block (a context manager and a decorator)."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+
+    def __enter__(self) -> None:
+        self.prev = _mode.grad_enabled
+        _mode.grad_enabled = self.mode
+
+    def __exit__(self, *exc: Any) -> None:
+        _mode.grad_enabled = self.prev
+
+
+class no_grad(set_grad_enabled):
+    """Record nothing inside the block: for evaluation and for updating weights."""
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Record inside the block even within ``no_grad``."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+class AnomalyError(FloatingPointError):
+    """A NaN or infinity appeared; raised under :func:`detect_anomaly`."""
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Raise at the first NaN or infinity made by a forward op or a backward rule.
+
+    The error names the op, the shapes of its inputs and the line of user code that created the
+    op. Off by default; when off it costs one attribute test per op.
+    """
+
+    def __enter__(self) -> None:
+        self.prev = _mode.detect_anomaly
+        _mode.detect_anomaly = True
+
+    def __exit__(self, *exc: Any) -> None:
+        _mode.detect_anomaly = self.prev
+
+
+def _user_frame() -> str:
+    """The innermost stack frame outside this package, as 'file:line in function: code'."""
+    for frame in reversed(traceback.extract_stack()[:-1]):
+        if "tinygrad_edu" not in frame.filename.replace("\\", "/").split("/site-packages/")[-1]:
+            return f"{frame.filename}:{frame.lineno} in {frame.name}: {frame.line}"
+    return "<unknown>"
+
+
+class Function:
+    """One node of the computation graph: an op with its forward and its derivative.
+
+    Subclasses define ``forward(self, *arrays) -> array`` on raw backend arrays, using
+    ``self.xp`` (NumPy or CuPy), and ``backward(self, grad) -> Tensor | tuple`` written with
+    Tensor ops, returning ``dL/dx`` for each input (``None`` where an input gets no gradient).
+    Inputs are in ``self.inputs``; the output is ``self.output``; ``self.needs_input_grad``
+    tells which input gradients are wanted, so a rule may skip the others.
+    """
+
+    inputs: tuple[Tensor, ...] | None
+    needs_input_grad: tuple[bool, ...] = ()
+    created_at: str | None = None
+    out_device: str | None = None  # set by the one op that moves data between devices
+
+    def forward(self, *xs: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, grad: Tensor) -> Tensor | tuple[Tensor | None, ...] | None:
+        raise NotImplementedError(f"{type(self).__name__} has no derivative rule")
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def output(self) -> Tensor:
+        """The tensor this node produced (alive while the backward pass runs)."""
+        return self._out()
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+        """Run the op forward on ``inputs`` and, when recording, add a node to the graph."""
+        fn = cls.__new__(cls)
+        if params:
+            fn.__dict__.update(params)
+        device = inputs[0].device
+        for t in inputs:
+            if t.device != device:
+                raise RuntimeError(
+                    f"{cls.__name__}: tensors on different devices ({device} and {t.device}); "
+                    "move them with .to(device) first"
+                )
+        fn.xp = backend.xp(device)
+        try:
+            data = fn.forward(*[t.data for t in inputs])
+        except (ValueError, TypeError, IndexError) as e:
+            if str(e).startswith(cls.__name__):
+                raise
+            shapes = " and ".join(str(tuple(t.shape)) for t in inputs)
+            raise type(e)(f"{cls.__name__}: {e} (input shapes {shapes})") from None
+        if not data.shape:  # NumPy turns 0-d results into scalars; keep them arrays
+            data = fn.xp.asarray(data)
+        out = Tensor._make(data, fn.out_device or device)
+        if _mode.detect_anomaly:
+            fn.created_at = _user_frame()
+            _check_finite(out.data, fn, "forward", inputs)
+        if _mode.grad_enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    out.requires_grad = True
+                    out._ctx = fn
+                    fn.inputs = inputs
+                    fn._versions = [x._version for x in inputs]
+                    fn._out = weakref.ref(out)
+                    break
+        return out
+
+    def const(self, array: Any) -> Tensor:
+        """A constant tensor (no gradient flows into it) on this node's device."""
+        return Tensor._make(array, self.inputs[0].device)
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+def _check_finite(array: Any, fn: Function, phase: str, inputs: Sequence[Tensor]) -> None:
+    if not backend.is_floating(array.dtype) or backend.isfinite_all(array):
+        return
+    shapes = ", ".join(str(tuple(t.shape)) for t in inputs if t is not None)
+    where = fn.created_at or "<unknown>"
+    what = "output" if phase == "forward" else "gradient"
+    raise AnomalyError(
+        f"{fn.name} {phase} produced NaN or infinity in its {what} (input shapes {shapes}); "
+        f"the op was created at {where}"
+    )
+
+
+# --------------------------------------------------------------------------- graph walks
+
+
+def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """All non-leaf tensors that ``roots`` depend on, each after its inputs (no recursion)."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack = [(r, False) for r in roots if r._ctx is not None]
+    while stack:
+        t, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(t)
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        fn = t._ctx
+        if fn.inputs is None:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (through {fn.name}): its "
+                "saved values were freed by the first backward. Pass retain_graph=True to the "
+                "first backward() if you need to go through the graph again."
+            )
+        stack.append((t, True))
+        for p in fn.inputs:
+            if p._ctx is not None and id(p) not in visited:
+                stack.append((p, False))
+    return order
+
+
+def _check_versions(fn: Function) -> None:
+    for i, (t, v) in enumerate(zip(fn.inputs, fn._versions)):
+        if t._version != v:
+            raise RuntimeError(
+                f"{fn.name}: input {i} of shape {tuple(t.shape)} was modified in place after it "
+                f"was used (version {v} -> {t._version}); the backward pass needs its old value. "
+                "Use an out-of-place op (x = x + y instead of x += y) or .clone() it first."
+            )
+
+
+def _accumulate(a: Tensor | None, b: Tensor) -> Tensor:
+    return b if a is None else a + b
+
+
+def _own(g: Tensor) -> Tensor:
+    """A detached gradient with a writable array of its own (not a broadcast view)."""
+    data = g.data
+    if getattr(data, "flags", None) is not None and not data.flags.writeable:
+        data = data.copy()
+    return Tensor._make(data, g.device)
+
+
+def run_backward(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Tensor],
+    *,
+    targets: Sequence[Tensor] | None = None,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    observer: Callable[..., None] | None = None,
+) -> dict[int, Tensor]:
+    """The backward pass: propagate adjoints from ``roots`` to the leaves.
+
+    Without ``targets``, gradients are added into ``.grad`` of every leaf that requires grad
+    (``Tensor.backward``). With ``targets``, nothing is written; their gradients are returned
+    by ``id`` (``autograd.grad``), and only the part of the graph that leads to them is walked.
+    ``observer(tensor, grad, fn, input_grads)`` is called at every node, for the step-through
+    player.
+    """
+    order = topological_order(roots)
+    target_ids = None if targets is None else {id(t) for t in targets}
+    if target_ids is None:
+        needed = None
+    else:  # a tensor is needed when it is a target or leads to one; inputs come first in order
+        needed = set(target_ids)
+        for t in order:
+            if any(id(p) in needed for p in t._ctx.inputs):
+                needed.add(id(t))
+    grads: dict[int, Tensor] = {}
+    for r, g in zip(roots, root_grads):
+        grads[id(r)] = _accumulate(grads.get(id(r)), g)
+    found: dict[int, Tensor] = {}
+
+    with set_grad_enabled(create_graph):
+        for i in range(len(order) - 1, -1, -1):
+            t = order[i]
+            order[i] = None  # release our reference as we go, so memory falls during backward
+            g = grads.pop(id(t), None)
+            if g is None:
+                continue
+            if target_ids is not None and id(t) in target_ids:
+                found[id(t)] = _accumulate(found.get(id(t)), g)
+            fn = t._ctx
+            inputs = fn.inputs
+            if needed is None:
+                need = tuple(p.requires_grad for p in inputs)
+            else:
+                need = tuple(id(p) in needed for p in inputs)
+            if not any(need):
+                continue
+            _check_versions(fn)
+            fn.needs_input_grad = need
+            in_grads = fn.backward(g)
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            if observer is not None:
+                observer(t, g, fn, in_grads)
+            for p, gp, wanted in zip(inputs, in_grads, need):
+                if not wanted or gp is None:
+                    continue
+                if _mode.detect_anomaly:
+                    _check_finite(gp.data, fn, "backward", inputs)
+                if p._ctx is not None:
+                    grads[id(p)] = _accumulate(grads.get(id(p)), gp)
+                elif target_ids is None:
+                    p.grad = _accumulate(p.grad, gp if create_graph else _own(gp))
+                elif id(p) in target_ids:
+                    found[id(p)] = _accumulate(found.get(id(p)), gp)
+            if not retain_graph:
+                fn.inputs = None  # free the saved tensors; a second backward raises
+        for r in roots:  # a leaf root is its own gradient
+            if r._ctx is None and id(r) in grads:
+                g = grads.pop(id(r))
+                if target_ids is None:
+                    r.grad = _accumulate(r.grad, g if create_graph else _own(g))
+                elif id(r) in target_ids:
+                    found[id(r)] = _accumulate(found.get(id(r)), g)
+    return found
+
+
+def _root_grad(t: Tensor, g: Any, what: str) -> Tensor:
+    if not t.requires_grad:
+        raise RuntimeError(
+            f"{what}: the tensor of shape {tuple(t.shape)} does not require grad and was not made "
+            "from one that does, so there is nothing to differentiate. Create the leaves with "
+            "requires_grad=True (and not under no_grad())."
+        )
+    if g is None:
+        if t.size != 1:
+            raise RuntimeError(
+                f"{what}: the output has shape {tuple(t.shape)}, not a scalar, so the gradient "
+                "is ambiguous. Reduce it first (e.g. y.sum().backward()) or pass "
+                f"gradient=<a tensor of shape {tuple(t.shape)}> (dL/dy for each element)."
+            )
+        return Tensor._make(t.xp.ones_like(t.data), t.device)
+    g = g if isinstance(g, Tensor) else Tensor(g, dtype=t.dtype, device=t.device)
+    if tuple(g.shape) != tuple(t.shape):
+        raise RuntimeError(
+            f"{what}: gradient has shape {tuple(g.shape)} but the output has shape "
+            f"{tuple(t.shape)}; they must match"
+        )
+    return g
+
+
+def backward(
+    tensor: Tensor,
+    gradient: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
+    """Add ``d tensor / d leaf`` (times ``gradient``) into ``.grad`` of every leaf."""
+    g = _root_grad(tensor, gradient, "backward()")
+    if retain_graph is None:
+        retain_graph = create_graph
+    run_backward([tensor], [g], retain_graph=retain_graph, create_graph=create_graph)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, as a tuple (PyTorch's semantics).
+
+    Nothing is written into ``.grad``. With ``create_graph=True`` the results are themselves
+    differentiable, which gives second and higher derivatives.
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"grad(): inputs[{i}] is a {type(x).__name__}, not a Tensor")
+        if not x.requires_grad:
+            raise RuntimeError(
+                f"grad(): inputs[{i}] (shape {tuple(x.shape)}) does not require grad; create "
+                "it with requires_grad=True"
+            )
+    if grad_outputs is None or isinstance(grad_outputs, Tensor) or backend.is_array(grad_outputs):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"grad(): {len(outputs)} outputs but {len(grad_outputs)} grad_outputs"
+        )
+    root_grads = [_root_grad(o, g, "grad()") for o, g in zip(outputs, grad_outputs)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    found = run_backward(
+        outputs, root_grads, targets=inputs, retain_graph=retain_graph, create_graph=create_graph
+    )
+    result = []
+    for i, x in enumerate(inputs):
+        g = found.get(id(x))
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad(): inputs[{i}] (shape {tuple(x.shape)}) was not used to compute the "
+                "outputs; pass allow_unused=True to get None for it"
+            )
+        result.append(g)
+    return tuple(result)

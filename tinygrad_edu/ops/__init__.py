@@ -1,0 +1,13 @@
+"""The ops: each one a :class:`~tinygrad_edu.autograd.Function` with its forward and its
+derivative rule side by side.
+
+- :mod:`.arithmetic`: ``+ - * / ** neg`` and the matrix product
+- :mod:`.unary`: elementwise maths and activations, ``maximum``, ``minimum``, ``clip``, ``where``
+- :mod:`.reduce`: ``sum``, ``max``, ``softmax``, ``log_softmax``
+- :mod:`.shape`: reshaping, permuting, broadcasting, indexing, padding, joining
+- :mod:`.functions`: the ops that take several tensors, as functions of the package
+- :mod:`.nn`: fused ops for networks (affine layer, softmax cross-entropy)
+- :mod:`.conv`: convolution and pooling
+"""
+
+from tinygrad_edu.ops import arithmetic, functions, reduce, shape, unary  # noqa: F401

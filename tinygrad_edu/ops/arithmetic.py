@@ -1,0 +1,123 @@
+"""Arithmetic: ``+ - * / ** neg`` and the matrix product.
+
+Binary ops broadcast their inputs as NumPy does. The gradient of a broadcast input sums over
+the axes that were broadcast (``sum_to``): each input element was used once per copy.
+"""
+
+from __future__ import annotations
+
+from tinygrad_edu.autograd import Function
+
+
+class Add(Function):
+    """z = x + y.    dL/dx = dL/dz,  dL/dy = dL/dz."""
+
+    def forward(self, x, y):
+        return x + y
+
+    def backward(self, g):
+        x, y = self.inputs
+        return g.sum_to(x.shape), g.sum_to(y.shape)
+
+
+class Sub(Function):
+    """z = x - y.    dL/dx = dL/dz,  dL/dy = -dL/dz."""
+
+    def forward(self, x, y):
+        return x - y
+
+    def backward(self, g):
+        x, y = self.inputs
+        return g.sum_to(x.shape), (-g).sum_to(y.shape) if self.needs_input_grad[1] else None
+
+
+class Mul(Function):
+    """z = x * y.    dL/dx = dL/dz * y,  dL/dy = dL/dz * x."""
+
+    def forward(self, x, y):
+        return x * y
+
+    def backward(self, g):
+        x, y = self.inputs
+        dx = (g * y).sum_to(x.shape) if self.needs_input_grad[0] else None
+        dy = (g * x).sum_to(y.shape) if self.needs_input_grad[1] else None
+        return dx, dy
+
+
+class Div(Function):
+    """z = x / y.    dL/dx = dL/dz / y,  dL/dy = -dL/dz * x / y^2."""
+
+    def forward(self, x, y):
+        return x / y
+
+    def backward(self, g):
+        x, y = self.inputs
+        dx = (g / y).sum_to(x.shape) if self.needs_input_grad[0] else None
+        dy = (-g * x / (y * y)).sum_to(y.shape) if self.needs_input_grad[1] else None
+        return dx, dy
+
+
+class Neg(Function):
+    """z = -x.    dL/dx = -dL/dz."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, g):
+        return -g
+
+
+class PowConst(Function):
+    """z = x^p for a constant number p.    dL/dx = dL/dz * p x^(p-1)."""
+
+    def forward(self, x):
+        if self.p == 2:
+            return x * x
+        return x**self.p
+
+    def backward(self, g):
+        (x,) = self.inputs
+        p = self.p
+        if p == 0:
+            return g * 0.0
+        if p == 1:
+            return g
+        if p == 2:
+            return g * x * 2.0
+        return g * (x ** (p - 1)) * float(p)
+
+
+class Pow(Function):
+    """z = x^y for tensors.    dL/dx = dL/dz * y x^(y-1),  dL/dy = dL/dz * x^y log(x)."""
+
+    def forward(self, x, y):
+        return x**y
+
+    def backward(self, g):
+        x, y = self.inputs
+        z = self.output
+        dx = (g * y * x ** (y - 1.0)).sum_to(x.shape) if self.needs_input_grad[0] else None
+        dy = (g * z * x.log()).sum_to(y.shape) if self.needs_input_grad[1] else None
+        return dx, dy
+
+
+class MatMul(Function):
+    """Z = X @ W (matrices, or stacks of them).    dL/dX = dL/dZ @ W^T,  dL/dW = X^T @ dL/dZ.
+
+    In the lecture's notation, with z = W^T a + b: the weight gradient is delta a^T and the
+    error sent back to the previous layer is W delta.
+    """
+
+    def forward(self, x, w):
+        if x.shape[-1] != w.shape[-2]:
+            raise ValueError(
+                f"matmul: shapes {x.shape} and {w.shape} do not align "
+                f"({x.shape[-1]} columns against {w.shape[-2]} rows)"
+            )
+        return x @ w
+
+    def backward(self, g):
+        x, w = self.inputs
+        dx = (g @ w.mT).sum_to(x.shape) if self.needs_input_grad[0] else None
+        dw = (x.mT @ g).sum_to(w.shape) if self.needs_input_grad[1] else None
+        return dx, dw

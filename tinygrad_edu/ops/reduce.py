@@ -1,0 +1,94 @@
+"""Reductions over axes: sum, max, and the softmax family.
+
+The gradient of a reduction is spread back over the axes it removed: every element of a sum
+gets the full output gradient; only the maximal elements of a max get theirs.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from tinygrad_edu.autograd import Function
+
+
+def normalize_axis(axis: int | Sequence[int] | None, ndim: int, op: str) -> int | tuple[int, ...] | None:
+    """Check ``axis`` against ``ndim`` and make it non-negative (a tuple stays a sorted tuple)."""
+    if axis is None:
+        return None
+    many = not isinstance(axis, int)
+    axes = tuple(axis) if many else (axis,)
+    out = []
+    for a in axes:
+        if not isinstance(a, int) or not -max(ndim, 1) <= a < max(ndim, 1):
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} axes")
+        out.append(a % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis}")
+    return tuple(sorted(out)) if many else out[0]
+
+
+def count(shape: tuple[int, ...], axis: int | tuple[int, ...] | None) -> int:
+    """How many elements each output of a reduction over ``axis`` sums."""
+    axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
+    n = 1
+    for a in axes:
+        n *= shape[a] if shape else 1
+    return n
+
+
+def _keepdims_shape(shape: tuple[int, ...], axis) -> tuple[int, ...]:
+    axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+class Sum(Function):
+    """y = sum of x over ``axis``.    dL/dx = dL/dy copied along the summed axes."""
+
+    def forward(self, x):
+        return x.sum(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        if not self.keepdims:
+            g = g.reshape(_keepdims_shape(x.shape, self.axis))
+        return g.expand(*x.shape)
+
+
+class Max(Function):
+    """y = max of x over ``axis``.    dL/dx = dL/dy at the maximal elements (shared on ties), else 0."""
+
+    def forward(self, x):
+        if x.size == 0:
+            raise ValueError("max of an empty tensor has no identity; the reduced axes are empty")
+        return x.max(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        shape = _keepdims_shape(x.shape, self.axis)
+        y = self.output.data.reshape(shape)
+        hit = (x.data == y).astype(g.dtype)
+        hit /= hit.sum(axis=self.axis, keepdims=True)
+        return g.reshape(shape).expand(*x.shape) * self.const(hit)
+
+
+class Softmax(Function):
+    """y_i = e^(x_i) / sum_j e^(x_j).    dL/dx = y * (dL/dy - sum_j dL/dy_j y_j)."""
+
+    def forward(self, x):
+        e = self.xp.exp(x - x.max(axis=self.axis, keepdims=True))
+        return e / e.sum(axis=self.axis, keepdims=True)
+
+    def backward(self, g):
+        y = self.output
+        return y * (g - (g * y).sum(self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """y_i = x_i - log sum_j e^(x_j).    dL/dx = dL/dy - softmax(x) * sum_j dL/dy_j."""
+
+    def forward(self, x):
+        shifted = x - x.max(axis=self.axis, keepdims=True)
+        return shifted - self.xp.log(self.xp.exp(shifted).sum(axis=self.axis, keepdims=True))
+
+    def backward(self, g):
+        return g - self.output.exp() * g.sum(self.axis, keepdims=True)

@@ -1,0 +1,220 @@
+"""Elementwise maths and activations, and the elementwise ops of two tensors.
+
+Each derivative is the textbook one, written with Tensor ops so that it can be differentiated
+again. Masks (where x > 0, ...) are constants: their own derivative is zero almost everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+
+from tinygrad_edu import backend
+from tinygrad_edu.autograd import Function
+
+
+class Exp(Function):
+    """y = e^x.    dL/dx = dL/dy * y."""
+
+    def forward(self, x):
+        return self.xp.exp(x)
+
+    def backward(self, g):
+        return g * self.output
+
+
+class Log(Function):
+    """y = log x.    dL/dx = dL/dy / x."""
+
+    def forward(self, x):
+        return self.xp.log(x)
+
+    def backward(self, g):
+        return g / self.inputs[0]
+
+
+class Log1p(Function):
+    """y = log(1 + x).    dL/dx = dL/dy / (1 + x)."""
+
+    def forward(self, x):
+        return self.xp.log1p(x)
+
+    def backward(self, g):
+        return g / (self.inputs[0] + 1.0)
+
+
+class Sqrt(Function):
+    """y = sqrt(x).    dL/dx = dL/dy / (2 y)."""
+
+    def forward(self, x):
+        return self.xp.sqrt(x)
+
+    def backward(self, g):
+        return g / (self.output * 2.0)
+
+
+class Abs(Function):
+    """y = |x|.    dL/dx = dL/dy * sign(x)  (0 at x = 0, as PyTorch)."""
+
+    def forward(self, x):
+        return self.xp.abs(x)
+
+    def backward(self, g):
+        return g * self.inputs[0].sign()
+
+
+class Sin(Function):
+    """y = sin x.    dL/dx = dL/dy * cos x."""
+
+    def forward(self, x):
+        return self.xp.sin(x)
+
+    def backward(self, g):
+        return g * self.inputs[0].cos()
+
+
+class Cos(Function):
+    """y = cos x.    dL/dx = -dL/dy * sin x."""
+
+    def forward(self, x):
+        return self.xp.cos(x)
+
+    def backward(self, g):
+        return -g * self.inputs[0].sin()
+
+
+class Tanh(Function):
+    """y = tanh x.    dL/dx = dL/dy * (1 - y^2)."""
+
+    def forward(self, x):
+        return self.xp.tanh(x)
+
+    def backward(self, g):
+        y = self.output
+        return g * (1.0 - y * y)
+
+
+class Sigmoid(Function):
+    """y = sigma(x) = 1 / (1 + e^-x).    dL/dx = dL/dy * y (1 - y)   (the lecture's f'(z))."""
+
+    def forward(self, x):
+        # 0.5 (1 + tanh(x/2)) equals the sigmoid and never overflows, for any x
+        return 0.5 * (1.0 + self.xp.tanh(0.5 * x))
+
+    def backward(self, g):
+        y = self.output
+        return g * y * (1.0 - y)
+
+
+class Erf(Function):
+    """y = erf(x).    dL/dx = dL/dy * 2/sqrt(pi) e^(-x^2)."""
+
+    def forward(self, x):
+        return backend.erf(x)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        return g * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi))
+
+
+class ReLU(Function):
+    """y = max(x, 0).    dL/dx = dL/dy * [x > 0]."""
+
+    def forward(self, x):
+        return self.xp.maximum(x, 0)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        return g * self.const((x.data > 0).astype(x.dtype))
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else slope * x.    dL/dx = dL/dy * (1 if x > 0 else slope)."""
+
+    def forward(self, x):
+        return self.xp.where(x > 0, x, x * self.slope)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        return g * self.const(self.xp.where(x.data > 0, 1.0, self.slope).astype(x.dtype))
+
+
+class ELU(Function):
+    """y = x if x > 0 else alpha (e^x - 1).    dL/dx = dL/dy * (1 if x > 0 else y + alpha)."""
+
+    def forward(self, x):
+        return self.xp.where(x > 0, x, self.alpha * self.xp.expm1(self.xp.minimum(x, 0)))
+
+    def backward(self, g):
+        x, y = self.inputs[0], self.output
+        positive = x.data > 0
+        return g * Where.apply(self.const(self.xp.ones_like(x.data)), y + self.alpha, cond=positive)
+
+
+class Softplus(Function):
+    """y = log(1 + e^x).    dL/dx = dL/dy * sigma(x)."""
+
+    def forward(self, x):
+        return self.xp.logaddexp(0, x)
+
+    def backward(self, g):
+        return g * self.inputs[0].sigmoid()
+
+
+class Maximum(Function):
+    """z = max(x, y).    The gradient goes to the larger input (split evenly on ties)."""
+
+    def forward(self, x, y):
+        return self.xp.maximum(x, y)
+
+    def backward(self, g):
+        x, y = self.inputs
+        to_x = (x.data > y.data) + 0.5 * (x.data == y.data)
+        to_x = self.const(to_x.astype(g.dtype))
+        dx = (g * to_x).sum_to(x.shape) if self.needs_input_grad[0] else None
+        dy = (g * (1.0 - to_x)).sum_to(y.shape) if self.needs_input_grad[1] else None
+        return dx, dy
+
+
+class Minimum(Function):
+    """z = min(x, y).    The gradient goes to the smaller input (split evenly on ties)."""
+
+    def forward(self, x, y):
+        return self.xp.minimum(x, y)
+
+    def backward(self, g):
+        x, y = self.inputs
+        to_x = (x.data < y.data) + 0.5 * (x.data == y.data)
+        to_x = self.const(to_x.astype(g.dtype))
+        dx = (g * to_x).sum_to(x.shape) if self.needs_input_grad[0] else None
+        dy = (g * (1.0 - to_x)).sum_to(y.shape) if self.needs_input_grad[1] else None
+        return dx, dy
+
+
+class Clip(Function):
+    """y = min(max(x, low), high).    dL/dx = dL/dy where low <= x <= high, else 0."""
+
+    def forward(self, x):
+        return self.xp.clip(x, self.low, self.high)
+
+    def backward(self, g):
+        x = self.inputs[0].data
+        inside = self.xp.ones(x.shape, dtype=bool)
+        if self.low is not None:
+            inside &= x >= self.low
+        if self.high is not None:
+            inside &= x <= self.high
+        return g * self.const(inside.astype(g.dtype))
+
+
+class Where(Function):
+    """z = x where cond else y (cond is a constant mask).    dL/dx = dL/dz [cond], dL/dy = dL/dz [not cond]."""
+
+    def forward(self, x, y):
+        return self.xp.where(self.cond, x, y)
+
+    def backward(self, g):
+        x, y = self.inputs
+        mask = self.const(self.xp.broadcast_to(self.cond, g.shape).astype(g.dtype))
+        dx = (g * mask).sum_to(x.shape) if self.needs_input_grad[0] else None
+        dy = (g * (1.0 - mask)).sum_to(y.shape) if self.needs_input_grad[1] else None
+        return dx, dy
