@@ -23,6 +23,10 @@ from tinygrad_edu import backend
 from tinygrad_edu.tensor import Tensor
 
 
+_new = object.__new__
+_ARRAY_MODULES = backend.ARRAY_MODULES
+
+
 class _Mode:
     """The engine's switches: recording on or off, and anomaly detection."""
 
@@ -126,17 +130,20 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
         """Run the op forward on ``inputs`` and, when recording, add a node to the graph."""
-        fn = cls.__new__(cls)
+        # This runs for every op, so it does as little as it can: it decides the speed of
+        # small networks.
+        fn = _new(cls)
         if params:
             fn.__dict__.update(params)
         device = inputs[0].device
-        for t in inputs:
-            if t.device != device:
-                raise RuntimeError(
-                    f"{cls.__name__}: tensors on different devices ({device} and {t.device}); "
-                    "move them with .to(device) first"
-                )
-        fn.xp = backend.xp(device)
+        if len(inputs) > 1:
+            for t in inputs:
+                if t.device != device:
+                    raise RuntimeError(
+                        f"{cls.__name__}: tensors on different devices ({device} and {t.device}); "
+                        "move them with .to(device) first"
+                    )
+        fn.xp = _ARRAY_MODULES[device]
         try:
             data = fn.forward(*[t.data for t in inputs])
         except (ValueError, TypeError, IndexError) as e:
@@ -146,10 +153,15 @@ class Function:
             raise type(e)(f"{cls.__name__}: {e} (input shapes {shapes})") from None
         if not data.shape:  # NumPy turns 0-d results into scalars; keep them arrays
             data = fn.xp.asarray(data)
-        out = Tensor._make(data, fn.out_device or device)
+        out = _new(Tensor)
+        out.data = data
+        out.device = fn.out_device or device
+        out.grad = out._ctx = out.name = None
+        out.requires_grad = False
+        out._version = 0
         if _mode.detect_anomaly:
             fn.created_at = _user_frame()
-            _check_finite(out.data, fn, "forward", inputs)
+            _check_finite(data, fn, "forward", inputs)
         if _mode.grad_enabled:
             for t in inputs:
                 if t.requires_grad:
@@ -211,7 +223,7 @@ def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     return order
 
 
-def _check_versions(fn: Function) -> None:
+def _raise_modified(fn: Function) -> None:
     for i, (t, v) in enumerate(zip(fn.inputs, fn._versions)):
         if t._version != v:
             raise RuntimeError(
@@ -219,10 +231,6 @@ def _check_versions(fn: Function) -> None:
                 f"was used (version {v} -> {t._version}); the backward pass needs its old value. "
                 "Use an out-of-place op (x = x + y instead of x += y) or .clone() it first."
             )
-
-
-def _accumulate(a: Tensor | None, b: Tensor) -> Tensor:
-    return b if a is None else a + b
 
 
 def _own(g: Tensor) -> Tensor:
@@ -250,6 +258,14 @@ def run_backward(
     ``observer(tensor, grad, fn, input_grads)`` is called at every node, for the step-through
     player.
     """
+
+    def accumulate(a: Tensor | None, b: Tensor) -> Tensor:
+        # A tensor used several times gets the sum of the gradients from each use. Outside
+        # create_graph the sum need not be recorded, so add the arrays directly.
+        if a is None:
+            return b
+        return a + b if create_graph else Tensor._make(a.data + b.data, a.device)
+
     order = topological_order(roots)
     target_ids = None if targets is None else {id(t) for t in targets}
     if target_ids is None:
@@ -259,11 +275,15 @@ def run_backward(
         for t in order:
             if any(id(p) in needed for p in t._ctx.inputs):
                 needed.add(id(t))
-    grads: dict[int, Tensor] = {}
+    grads: dict[int, Tensor] = {}  # the adjoint dL/dt of every tensor reached so far, by id
+    leaves: dict[int, Tensor] = {}
     for r, g in zip(roots, root_grads):
-        grads[id(r)] = _accumulate(grads.get(id(r)), g)
+        grads[id(r)] = accumulate(grads.get(id(r)), g)
+        if r._ctx is None:
+            leaves[id(r)] = r
     found: dict[int, Tensor] = {}
 
+    anomaly = _mode.detect_anomaly
     with set_grad_enabled(create_graph):
         for i in range(len(order) - 1, -1, -1):
             t = order[i]
@@ -272,42 +292,44 @@ def run_backward(
             if g is None:
                 continue
             if target_ids is not None and id(t) in target_ids:
-                found[id(t)] = _accumulate(found.get(id(t)), g)
+                found[id(t)] = g
             fn = t._ctx
             inputs = fn.inputs
             if needed is None:
-                need = tuple(p.requires_grad for p in inputs)
+                need = tuple([p.requires_grad for p in inputs])
             else:
-                need = tuple(id(p) in needed for p in inputs)
-            if not any(need):
+                need = tuple([id(p) in needed for p in inputs])
+            if True not in need:
                 continue
-            _check_versions(fn)
+            if fn._versions != [p._version for p in inputs]:
+                _raise_modified(fn)
             fn.needs_input_grad = need
-            in_grads = fn.backward(g)
-            if not isinstance(in_grads, tuple):
+            in_grads = fn.backward(g)  # the chain rule: dL/dx = dL/dt * dt/dx, for each input x
+            if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             if observer is not None:
                 observer(t, g, fn, in_grads)
             for p, gp, wanted in zip(inputs, in_grads, need):
-                if not wanted or gp is None:
+                if gp is None or not wanted:
                     continue
-                if _mode.detect_anomaly:
+                if anomaly:
                     _check_finite(gp.data, fn, "backward", inputs)
-                if p._ctx is not None:
-                    grads[id(p)] = _accumulate(grads.get(id(p)), gp)
-                elif target_ids is None:
-                    p.grad = _accumulate(p.grad, gp if create_graph else _own(gp))
-                elif id(p) in target_ids:
-                    found[id(p)] = _accumulate(found.get(id(p)), gp)
+                key = id(p)
+                prev = grads.get(key)
+                grads[key] = gp if prev is None else accumulate(prev, gp)
+                if p._ctx is None:
+                    leaves[key] = p
             if not retain_graph:
                 fn.inputs = None  # free the saved tensors; a second backward raises
-        for r in roots:  # a leaf root is its own gradient
-            if r._ctx is None and id(r) in grads:
-                g = grads.pop(id(r))
-                if target_ids is None:
-                    r.grad = _accumulate(r.grad, g if create_graph else _own(g))
-                elif id(r) in target_ids:
-                    found[id(r)] = _accumulate(found.get(id(r)), g)
+        for key, p in leaves.items():
+            g = grads.pop(key, None)
+            if g is None:
+                continue
+            if target_ids is None:
+                if p.requires_grad:
+                    p.grad = accumulate(p.grad, g if create_graph else _own(g))
+            elif key in target_ids:
+                found[key] = g
     return found
 
 

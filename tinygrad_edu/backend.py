@@ -57,9 +57,12 @@ def check_device(device: str) -> str:
     return device
 
 
+ARRAY_MODULES = {"cpu": np, "cuda": _cupy}
+
+
 def xp(device: str) -> types.ModuleType:
     """The array library for a device: NumPy for ``"cpu"``, CuPy for ``"cuda"``."""
-    return np if device == "cpu" else _cupy
+    return ARRAY_MODULES[device]
 
 
 def device_of(array: Array) -> str:

@@ -15,6 +15,10 @@ from tinygrad_edu import backend
 Axis = int | Sequence[int] | None
 
 
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
 def _axis(axis: Axis, dim: Axis) -> Axis:
     """Accept PyTorch's ``dim`` as a synonym of NumPy's ``axis``."""
     if dim is not None:
@@ -313,29 +317,52 @@ class Tensor:
             )
         return Tensor(other, device=self.device)
 
+    # A Python number takes the cheaper "constant" form of an op: nothing to lift into a
+    # tensor, no gradient to compute for it, and NumPy keeps float32 as float32.
+
     def __add__(self, other: Any) -> Tensor:
-        return ops.arithmetic.Add.apply(self, self._lift(other))
+        if isinstance(other, Tensor):
+            return Add.apply(self, other)
+        if _is_number(other):
+            return AddConst.apply(self, c=other)
+        return Add.apply(self, self._lift(other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return ops.arithmetic.Add.apply(self._lift(other), self)
+        if _is_number(other):
+            return AddConst.apply(self, c=other)
+        return Add.apply(self._lift(other), self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return ops.arithmetic.Sub.apply(self, self._lift(other))
+        if isinstance(other, Tensor):
+            return Sub.apply(self, other)
+        if _is_number(other):
+            return AddConst.apply(self, c=-other)
+        return Sub.apply(self, self._lift(other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return ops.arithmetic.Sub.apply(self._lift(other), self)
+        if _is_number(other):
+            return RSubConst.apply(self, c=other)
+        return Sub.apply(self._lift(other), self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return ops.arithmetic.Mul.apply(self, self._lift(other))
+        if isinstance(other, Tensor):
+            return Mul.apply(self, other)
+        if _is_number(other):
+            return MulConst.apply(self, c=other)
+        return Mul.apply(self, self._lift(other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return ops.arithmetic.Mul.apply(self._lift(other), self)
+        if _is_number(other):
+            return MulConst.apply(self, c=other)
+        return Mul.apply(self._lift(other), self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return ops.arithmetic.Div.apply(self, self._lift(other))
+        if _is_number(other) and other != 0:
+            return MulConst.apply(self, c=1.0 / other)
+        return Div.apply(self, other if isinstance(other, Tensor) else self._lift(other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.arithmetic.Div.apply(self._lift(other), self)
+        return Div.apply(self._lift(other), self)
 
     def __pow__(self, exponent: Any) -> Tensor:
         if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
@@ -478,7 +505,7 @@ class Tensor:
         return ops.unary.Cos.apply(self)
 
     def tanh(self) -> Tensor:
-        return ops.unary.Tanh.apply(self)
+        return Tanh.apply(self)
 
     def sigmoid(self) -> Tensor:
         return ops.unary.Sigmoid.apply(self)
@@ -673,4 +700,6 @@ class Tensor:
 
 # Ops and the backward pass are looked up when a method runs, so they can import Tensor.
 from tinygrad_edu import autograd, ops  # noqa: E402
+from tinygrad_edu.ops.arithmetic import Add, AddConst, Div, Mul, MulConst, RSubConst, Sub  # noqa: E402
 from tinygrad_edu.ops.functions import one_hot, where  # noqa: E402
+from tinygrad_edu.ops.unary import Tanh  # noqa: E402

@@ -57,6 +57,36 @@ class Div(Function):
         return dx, dy
 
 
+class AddConst(Function):
+    """z = x + c for a number c.    dL/dx = dL/dz."""
+
+    def forward(self, x):
+        return x + self.c
+
+    def backward(self, g):
+        return g
+
+
+class MulConst(Function):
+    """z = c x for a number c.    dL/dx = c dL/dz."""
+
+    def forward(self, x):
+        return x * self.c
+
+    def backward(self, g):
+        return MulConst.apply(g, c=self.c)
+
+
+class RSubConst(Function):
+    """z = c - x for a number c.    dL/dx = -dL/dz."""
+
+    def forward(self, x):
+        return self.c - x
+
+    def backward(self, g):
+        return -g
+
+
 class Neg(Function):
     """z = -x.    dL/dx = -dL/dz."""
 
@@ -84,7 +114,7 @@ class PowConst(Function):
             return g
         if p == 2:
             return g * x * 2.0
-        return g * (x ** (p - 1)) * float(p)
+        return g * x ** (p - 1) * float(p)
 
 
 class Pow(Function):
