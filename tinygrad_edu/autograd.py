@@ -108,7 +108,7 @@ class Function:
     """
 
     inputs: tuple[Tensor, ...] | None
-    needs_input_grad: tuple[bool, ...] = ()
+    needs_input_grad: list[bool] = []
     created_at: str | None = None
     out_device: str | None = None  # set by the one op that moves data between devices
 
@@ -136,16 +136,17 @@ class Function:
         if params:
             fn.__dict__.update(params)
         device = inputs[0].device
-        if len(inputs) > 1:
-            for t in inputs:
-                if t.device != device:
-                    raise RuntimeError(
-                        f"{cls.__name__}: tensors on different devices ({device} and {t.device}); "
-                        "move them with .to(device) first"
-                    )
+        arrays = []
+        for t in inputs:
+            if t.device != device:
+                raise RuntimeError(
+                    f"{cls.__name__}: tensors on different devices ({device} and {t.device}); "
+                    "move them with .to(device) first"
+                )
+            arrays.append(t.data)
         fn.xp = _ARRAY_MODULES[device]
         try:
-            data = fn.forward(*[t.data for t in inputs])
+            data = fn.forward(*arrays)
         except (ValueError, TypeError, IndexError) as e:
             if str(e).startswith(cls.__name__):
                 raise
@@ -159,10 +160,11 @@ class Function:
         out.grad = out._ctx = out.name = None
         out.requires_grad = False
         out._version = 0
-        if _mode.detect_anomaly:
+        mode = _mode
+        if mode.detect_anomaly:
             fn.created_at = _user_frame()
             _check_finite(data, fn, "forward", inputs)
-        if _mode.grad_enabled:
+        if mode.grad_enabled:
             for t in inputs:
                 if t.requires_grad:
                     out.requires_grad = True
@@ -259,12 +261,21 @@ def run_backward(
     player.
     """
 
+    owned: set[int] = set()  # ids of sums this pass allocated, which it may add into in place
+
     def accumulate(a: Tensor | None, b: Tensor) -> Tensor:
         # A tensor used several times gets the sum of the gradients from each use. Outside
         # create_graph the sum need not be recorded, so add the arrays directly.
         if a is None:
             return b
-        return a + b if create_graph else Tensor._make(a.data + b.data, a.device)
+        if create_graph:
+            return a + b
+        if id(a) in owned:
+            a.data += b.data
+            return a
+        total = Tensor._make(a.data + b.data, a.device)
+        owned.add(id(total))
+        return total
 
     order = topological_order(roots)
     target_ids = None if targets is None else {id(t) for t in targets}
@@ -291,14 +302,15 @@ def run_backward(
             g = grads.pop(id(t), None)
             if g is None:
                 continue
+            owned.discard(id(g))  # from here on g may be shared: never add into it in place
             if target_ids is not None and id(t) in target_ids:
                 found[id(t)] = g
             fn = t._ctx
             inputs = fn.inputs
             if needed is None:
-                need = tuple([p.requires_grad for p in inputs])
+                need = [p.requires_grad for p in inputs]
             else:
-                need = tuple([id(p) in needed for p in inputs])
+                need = [id(p) in needed for p in inputs]
             if True not in need:
                 continue
             if fn._versions != [p._version for p in inputs]:
@@ -325,6 +337,7 @@ def run_backward(
             g = grads.pop(key, None)
             if g is None:
                 continue
+            owned.discard(id(g))
             if target_ids is None:
                 if p.requires_grad:
                     p.grad = accumulate(p.grad, g if create_graph else _own(g))

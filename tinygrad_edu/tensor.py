@@ -410,6 +410,11 @@ class Tensor:
         other = self._lift(other)
         if self.ndim == 0 or other.ndim == 0:
             raise ValueError(f"matmul: both operands need at least one axis, got shapes {self.shape} and {other.shape}")
+        k = other.shape[-2] if other.ndim > 1 else other.shape[0]
+        if self.shape[-1] != k:  # checked here, so that the message shows the shapes as given
+            raise ValueError(
+                f"matmul: shapes {self.shape} and {other.shape} do not align ({self.shape[-1]} against {k})"
+            )
         a = self.unsqueeze(0) if self.ndim == 1 else self
         b = other.unsqueeze(-1) if other.ndim == 1 else other
         out = ops.arithmetic.MatMul.apply(a, b)
@@ -605,12 +610,12 @@ class Tensor:
 
     def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """``exp(x_i) / sum_j exp(x_j)`` along ``axis``, shifted by the maximum for stability."""
-        a = ops.reduce.normalize_axis(_axis(axis, dim), self.ndim, "softmax")
+        a = ops.reduce.normalize_axis(axis if dim is None else dim, self.ndim, "softmax")
         return ops.reduce.Softmax.apply(self, axis=a)
 
     def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """``x_i - logsumexp(x)`` along ``axis``."""
-        a = ops.reduce.normalize_axis(_axis(axis, dim), self.ndim, "log_softmax")
+        a = ops.reduce.normalize_axis(axis if dim is None else dim, self.ndim, "log_softmax")
         return ops.reduce.LogSoftmax.apply(self, axis=a)
 
     # ------------------------------------------------------------------ shapes
@@ -692,7 +697,7 @@ class Tensor:
 
     def split(self, split_size_or_sections: Any, axis: int = 0, *, dim: int | None = None) -> list[Tensor]:
         """Split into pieces of the given size (int) or sizes (list), as ``torch.split``."""
-        return ops.shape.split(self, split_size_or_sections, _axis(axis, dim))
+        return ops.shape.split(self, split_size_or_sections, axis if dim is None else dim)
 
     def one_hot(self, num_classes: int = -1) -> Tensor:
         return one_hot(self, num_classes)
