@@ -135,15 +135,19 @@ class Function:
         fn = _new(cls)
         if params:
             fn.__dict__.update(params)
-        device = inputs[0].device
-        arrays = []
-        for t in inputs:
-            if t.device != device:
-                raise RuntimeError(
-                    f"{cls.__name__}: tensors on different devices ({device} and {t.device}); "
-                    "move them with .to(device) first"
-                )
-            arrays.append(t.data)
+        x = inputs[0]
+        device = x.device
+        if len(inputs) == 1:
+            arrays = (x.data,)
+        else:
+            arrays = []
+            for t in inputs:
+                if t.device != device:
+                    raise RuntimeError(
+                        f"{cls.__name__}: tensors on different devices ({device} and {t.device}); "
+                        "move them with .to(device) first"
+                    )
+                arrays.append(t.data)
         fn.xp = _ARRAY_MODULES[device]
         try:
             data = fn.forward(*arrays)
@@ -170,7 +174,7 @@ class Function:
                     out.requires_grad = True
                     out._ctx = fn
                     fn.inputs = inputs
-                    fn._versions = [x._version for x in inputs]
+                    fn._versions = [i._version for i in inputs]
                     fn._out = weakref.ref(out)
                     break
         return out
