@@ -1,0 +1,165 @@
+"""BackwardPlayer: the self-contained page, and stepping through it in a real headless Chromium."""
+
+import html
+import json
+import os
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Tensor
+from tinygrad_edu.viz import BackwardPlayer, available_renderers
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def neuron():
+    w = Tensor(0.5, requires_grad=True, name="w")
+    x = Tensor(2.0, name="x")
+    b = Tensor(-0.3, requires_grad=True, name="b")
+    z = w * x + b
+    z.name = "z"
+    y = z.tanh()
+    y.name = "y"
+    return w, x, b, z, y
+
+
+DZ = 1 - np.tanh(0.7) ** 2
+
+
+def test_steps_data_seed_then_one_step_per_frame():
+    w, x, b, z, y = neuron()
+    p = BackwardPlayer(y)
+    steps = p.steps()
+    assert len(steps) == len(p.frames) + 1 == 4
+    g = p.graph
+    assert steps[0]["current"] == g.node_id(y) and steps[0]["adjoint"] == "dL/dy = 1"
+    assert [s["current"] for s in steps[1:]] == [g.node_id(y._ctx), g.node_id(z._ctx), g.node_id(z._ctx.inputs[0]._ctx)]
+    assert steps[1]["adjoint"] == "dL/dy = 1" and steps[2]["adjoint"] == f"dL/dz = {DZ:.4g}"
+    assert "dL/dz = dL/dy * (1 - y^2)" in steps[1]["detail"]
+    assert steps[1]["receiving"] == [g.node_id(z)]
+    assert steps[1]["edges"] == [
+        f"e{i}" for i, e in enumerate(g.edges) if (e.tail, e.head) == (g.node_id(z), g.node_id(y._ctx))
+    ]
+    assert g.node_id(w) not in steps[2]["adjoints"]
+    assert steps[3]["adjoints"][g.node_id(w)] == f"{2 * DZ:.4g}"
+    assert steps[3]["visited"] == [steps[1]["current"], steps[2]["current"]]
+
+
+def test_page_is_self_contained(tmp_path):
+    *_, y = neuron()
+    page = BackwardPlayer(y).save(tmp_path / "player.html").read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"<(link|img|iframe)\b", page)
+    assert not re.search(r"""\b(src|href)\s*=\s*["']?(https?:)?//""", page)  # nothing fetched
+    assert "<script src" not in page and "@import" not in page
+    assert page.count("<svg") == 1
+    data = re.search(r'<script type="application/json" id="tg-steps">(.*?)</script>', page, re.S).group(1)
+    assert len(json.loads(data)) == 4
+
+
+def test_jupyter_repr_is_an_iframe_holding_the_page():
+    *_, y = neuron()
+    p = BackwardPlayer(y)
+    out = p._repr_html_()
+    assert out.startswith("<iframe srcdoc=")
+    doc = html.unescape(re.search(r'srcdoc="(.*?)" style', out, re.S).group(1))
+    assert doc == p.html()
+    assert "3 steps" in repr(p)
+
+
+# ----------------------------------------------------------------------------- real browser
+
+playwright = pytest.importorskip(
+    "playwright.sync_api", reason="the browser test needs playwright (pip install 'tinygrad-edu[test]')"
+)
+needs_chromium = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM), reason="Chromium is not installed (apt install chromium)"
+)
+
+
+@pytest.fixture
+def browser_page(tmp_path):
+    with playwright.sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        try:
+            page = ctx.new_page()
+            requests = []
+            page.on("request", lambda r: requests.append(r.url))
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            yield page, requests, errors
+        finally:
+            ctx.close()
+
+
+def state(page):
+    return {
+        "step": page.get_attribute("#tg-player", "data-step"),
+        "current": page.get_attribute("#tg-player", "data-current"),
+        "highlighted": page.eval_on_selector_all(".tg-graph g.tg-current", "els => els.map(e => e.id)"),
+        "receiving": page.eval_on_selector_all(".tg-graph g.tg-receiving", "els => els.map(e => e.id)"),
+        "adjoint": page.text_content("#tg-adjoint"),
+    }
+
+
+def row(page, node_id):
+    return page.text_content(f'table.tg-adj tr[data-node="{node_id}"] td.tg-value')
+
+
+@needs_chromium
+@pytest.mark.parametrize("renderer", sorted(set(available_renderers()) & {"dot", "python"}))
+def test_stepping_in_headless_chromium(browser_page, tmp_path, renderer):
+    page, requests, errors = browser_page
+    w, x, b, z, y = neuron()
+    p = BackwardPlayer(y, renderer=renderer, interval_ms=50)
+    g = p.graph
+    url = p.save(tmp_path / "player.html").resolve().as_uri()
+    page.goto(url)
+    s = state(page)
+    assert s["step"] == "0" and s["current"] == g.node_id(y) and s["highlighted"] == [g.node_id(y)]
+    assert s["adjoint"] == "dL/dy = 1"
+    assert row(page, g.node_id(w)) == "—"
+
+    page.click("#tg-next")  # the engine visits tanh: dL/dy flows in, dL/dz goes out
+    s = state(page)
+    assert s["step"] == "1" and s["highlighted"] == [g.node_id(y._ctx)] == [s["current"]]
+    assert s["receiving"] == [g.node_id(z)]
+    assert s["adjoint"] == "dL/dy = 1"
+    assert "dL/dz = dL/dy * (1 - y^2)" in page.text_content("#tg-detail")
+    assert row(page, g.node_id(z)) == f"{DZ:.4g}"
+
+    page.click("#tg-next")  # add: its adjoint is now the one computed at the previous step
+    s = state(page)
+    assert s["highlighted"] == [g.node_id(z._ctx)] and s["adjoint"] == f"dL/dz = {DZ:.4g}"
+    assert sorted(s["receiving"]) == sorted([g.node_id(z._ctx.inputs[0]), g.node_id(b)])
+    assert row(page, g.node_id(b)) == f"{DZ:.4g}" and row(page, g.node_id(w)) == "—"
+
+    page.keyboard.press("ArrowLeft")
+    assert state(page)["step"] == "1"
+    page.click("#tg-last")
+    assert state(page)["step"] == "3"
+    assert row(page, g.node_id(w)) == f"{2 * DZ:.4g}"
+    assert page.is_disabled("#tg-next")
+
+    page.click("#tg-first")
+    page.click("#tg-play")  # plays to the end by itself
+    page.wait_for_function("document.getElementById('tg-player').dataset.step === '3'")
+    assert page.text_content("#tg-play").endswith("play")
+    page.fill("#tg-slider", "2")  # the slider
+    assert state(page)["step"] == "2"
+
+    assert requests == [url] and errors == []
