@@ -15,6 +15,7 @@ so derivatives of any order come for free.
 from __future__ import annotations
 
 import contextlib
+import os
 import traceback
 import weakref
 from typing import Any, Callable, Sequence
@@ -32,6 +33,9 @@ class _Mode:
 
     grad_enabled = True
     detect_anomaly = False
+    # under detect_anomaly, while a backward rule runs: where its ops come from (they are checked
+    # as that rule's result, so that a NaN is blamed on the rule and not on a Div inside it)
+    anomaly_origin: str | None = None
 
 
 _mode = _Mode()
@@ -89,10 +93,14 @@ class detect_anomaly(contextlib.ContextDecorator):
         _mode.detect_anomaly = self.prev
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def _user_frame() -> str:
     """The innermost stack frame outside this package, as 'file:line in function: code'."""
+    # By the package's own directory, not by its name: a checkout may live in .../tinygrad_edu/tests.
     for frame in reversed(traceback.extract_stack()[:-1]):
-        if "tinygrad_edu" not in frame.filename.replace("\\", "/").split("/site-packages/")[-1]:
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR):
             return f"{frame.filename}:{frame.lineno} in {frame.name}: {frame.line}"
     return "<unknown>"
 
@@ -124,8 +132,19 @@ class Function:
 
     @property
     def output(self) -> Tensor:
-        """The tensor this node produced (alive while the backward pass runs)."""
-        return self._out()
+        """The tensor this node produced (alive while the backward pass runs).
+
+        A rule that reads its output (exp, sqrt, tanh, softmax, ...) would silently give a wrong
+        derivative if the output had been changed in place since, so that is an error here.
+        """
+        out = self._out()
+        if out is not None and out._version:
+            raise RuntimeError(
+                f"{self.name}: its output of shape {tuple(out.shape)} was modified in place after it was "
+                f"computed (version 0 -> {out._version}), but its derivative needs the original value. "
+                "Use an out-of-place op or .clone() the output before changing it."
+            )
+        return out
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
@@ -166,8 +185,11 @@ class Function:
         out._version = 0
         mode = _mode
         if mode.detect_anomaly:
-            fn.created_at = _user_frame()
-            _check_finite(data, fn, "forward", inputs)
+            if mode.anomaly_origin is None:
+                fn.created_at = _user_frame()
+                _check_finite(data, fn, "forward", inputs)
+            else:
+                fn.created_at = mode.anomaly_origin
         if mode.grad_enabled:
             for t in inputs:
                 if t.requires_grad:
@@ -229,6 +251,16 @@ def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     return order
 
 
+def _backward_for_anomaly(fn: Function, g: Tensor) -> Any:
+    """Run ``fn``'s backward rule under detect_anomaly: its result is checked by the caller."""
+    prev = _mode.anomaly_origin
+    _mode.anomaly_origin = f"the backward rule of {fn.name} (itself created at {fn.created_at or '<unknown>'})"
+    try:
+        return fn.backward(g)
+    finally:
+        _mode.anomaly_origin = prev
+
+
 def _raise_modified(fn: Function) -> None:
     for i, (t, v) in enumerate(zip(fn.inputs, fn._versions)):
         if t._version != v:
@@ -239,11 +271,22 @@ def _raise_modified(fn: Function) -> None:
             )
 
 
-def _own(g: Tensor) -> Tensor:
-    """A detached gradient with a writable array of its own (not a broadcast view)."""
+def _own(g: Tensor, handed_out: set[int]) -> Tensor:
+    """A detached gradient with a writable array of its own, for a leaf's ``.grad``.
+
+    One array can reach several leaves (``x + y`` hands the same gradient to both) or be the
+    caller's ``gradient``, or a view of either; copy it then, so that changing one ``.grad`` in
+    place (weight decay, clipping) never changes another, as in PyTorch.
+    """
     data = g.data
-    if getattr(data, "flags", None) is not None and not data.flags.writeable:
+    flags = getattr(data, "flags", None)
+    if (
+        id(data) in handed_out
+        or getattr(data, "base", None) is not None
+        or (flags is not None and not getattr(flags, "writeable", True))
+    ):
         data = data.copy()
+    handed_out.add(id(data))
     return Tensor._make(data, g.device)
 
 
@@ -320,7 +363,10 @@ def run_backward(
             if fn._versions != [p._version for p in inputs]:
                 _raise_modified(fn)
             fn.needs_input_grad = need
-            in_grads = fn.backward(g)  # the chain rule: dL/dx = dL/dt * dt/dx, for each input x
+            if anomaly:
+                in_grads = _backward_for_anomaly(fn, g)
+            else:
+                in_grads = fn.backward(g)  # the chain rule: dL/dx = dL/dt * dt/dx, for each input x
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             if observer is not None:
@@ -337,6 +383,7 @@ def run_backward(
                     leaves[key] = p
             if not retain_graph:
                 fn.inputs = None  # free the saved tensors; a second backward raises
+        handed_out = {id(g.data) for g in root_grads}  # the caller's arrays are not ours to give
         for key, p in leaves.items():
             g = grads.pop(key, None)
             if g is None:
@@ -344,9 +391,12 @@ def run_backward(
             owned.discard(id(g))
             if target_ids is None:
                 if p.requires_grad:
-                    p.grad = accumulate(p.grad, g if create_graph else _own(g))
+                    p.grad = accumulate(p.grad, g if create_graph else _own(g, handed_out))
             elif key in target_ids:
                 found[key] = g
+    if not create_graph:  # hand out arrays of their own, as .grad gets
+        for key, g in found.items():
+            found[key] = _own(g, handed_out)
     return found
 
 

@@ -115,9 +115,9 @@ def _numerical_jacobians(fn: Callable, inputs: Sequence[Tensor], wrt: list[int],
         for e in range(x.size):
             old = flat[e].item()
             flat[e] = old + eps
-            plus = _flat_output(fn, inputs).data
+            plus = _flat_output(fn, inputs).data.copy()  # copies: fn may return a view of x
             flat[e] = old - eps
-            minus = _flat_output(fn, inputs).data
+            minus = _flat_output(fn, inputs).data.copy()
             flat[e] = old
             jac[:, e] = (plus - minus) / (2 * eps)
         jacs.append(jac)

@@ -1,0 +1,143 @@
+"""Fused ops for networks: the affine layer and softmax cross-entropy.
+
+Both could be written from smaller ops; fusing them saves the intermediate tensors and graph
+nodes, which is most of the cost on the small networks of the course. Their derivative rules
+are still written with Tensor ops, so second derivatives work through them.
+"""
+
+from __future__ import annotations
+
+from tinygrad_edu import backend
+from tinygrad_edu.autograd import Function, is_grad_enabled
+
+
+class Linear(Function):
+    """The affine map of a layer, z = x W^T + b, with W of shape (out, in) as in PyTorch.
+
+    In the lecture's notation (one sample a column): z^l = W^l a^(l-1) + b^l.
+
+        dL/dx = dL/dz W          (the error sent back, W^T delta in the lecture)
+        dL/dW = (dL/dz)^T x      (delta a^T, summed over the batch)
+        dL/db = sum over the batch of dL/dz   (delta)
+    """
+
+    def forward(self, x, w, *b):
+        if x.ndim == 0 or x.shape[-1] != w.shape[1]:
+            raise ValueError(
+                f"Linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features in its "
+                f"last axis, but the weight of shape {w.shape} expects {w.shape[1]}"
+            )
+        out = x @ w.T
+        if b:
+            out += b[0]  # into the fresh product: no extra temporary
+        return out
+
+    def backward(self, g):
+        x, w = self.inputs[0], self.inputs[1]
+        need = self.needs_input_grad
+        dx = g @ w if need[0] else None
+        dw = db = None
+        if need[1] or (len(need) > 2 and need[2]):
+            g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+            if need[1]:
+                x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+                dw = g2.T @ x2 if x.ndim > 1 else g.reshape(-1, 1) @ x.reshape(1, -1)
+            if len(need) > 2 and need[2]:
+                db = g2.sum(0)
+        return (dx, dw) if len(need) == 2 else (dx, dw, db)
+
+
+class SoftmaxCrossEntropy(Function):
+    """Cross-entropy of softmax(x) against targets, per sample, from logits x of shape (n, C).
+
+    With class indices y (the ``index`` parameter) and per-sample weights w_i:
+        loss_i = -w_i log softmax(x_i)[y_i] = w_i (logsumexp(x_i) - x_i[y_i])
+        dloss_i/dx_i = w_i (softmax(x_i) - onehot(y_i))
+    With a probability (or one-hot) target t, the second input:
+        loss_i = -sum_c t_ic log softmax(x_i)_c
+        dloss_i/dx_i = softmax(x_i) sum_c t_ic - t_i,     dloss_i/dt_i = -log softmax(x_i)
+
+    The log-softmax is shifted by the row maximum, so huge logits neither overflow nor lose
+    precision. ``reduction`` is "none" (n values), "sum", or "mean" (sum / ``denom``).
+    """
+
+    def forward(self, x, *t):
+        xp = self.xp
+        shifted = x - x.max(axis=1, keepdims=True)
+        lse = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        logp = shifted - lse
+        self.logp = logp
+        if t:
+            losses = -(t[0] * logp).sum(axis=1)
+        else:
+            losses = -logp[xp.arange(x.shape[0]), self.index]
+            if self.weight is not None:
+                losses = losses * self.weight
+        if self.reduction == "none":
+            return losses
+        total = losses.sum()
+        if self.reduction == "sum":
+            return total
+        return total / self.denom if self.denom else total * float("nan")  # nothing counted: nan, as PyTorch
+
+    def backward(self, g):
+        x = self.inputs[0]
+        xp = self.xp
+        n = x.shape[0]
+        # the per-sample factor dL/dloss_i as an (n, 1) column
+        if self.reduction == "none":
+            col = g.reshape(n, 1)
+        else:
+            col = g * (1.0 / self.denom if self.denom else float("nan")) if self.reduction == "mean" else g
+        recording = is_grad_enabled()  # create_graph: build the softmax from x so it is differentiable
+        has_t = len(self.inputs) > 1
+        dx = dt = None
+        if self.needs_input_grad[0]:
+            if has_t:
+                t = self.inputs[1]
+                p = x.softmax(axis=1) if recording else self.const(xp.exp(self.logp))
+                dx = (p * t.sum(1, keepdims=True) - t) * col
+            elif recording:
+                onehot = xp.zeros_like(self.logp)
+                onehot[xp.arange(n), self.index] = 1.0
+                d = x.softmax(axis=1) - self.const(onehot)
+                if self.weight is not None:
+                    d = d * self.const(self.weight.reshape(n, 1))
+                dx = d * col
+            else:  # not recording: one array, changed in place, wrapped once
+                d = xp.exp(self.logp)
+                d[xp.arange(n), self.index] -= 1.0
+                if self.weight is not None:
+                    d *= self.weight.reshape(n, 1)
+                dx = self.const(d) * col
+        if has_t and self.needs_input_grad[1]:
+            logp = x.log_softmax(axis=1) if recording else self.const(self.logp)
+            dt = -logp * col
+        return (dx, dt) if has_t else dx
+
+
+class BinaryCrossEntropy(Function):
+    """Elementwise binary cross-entropy of probabilities p against targets t:
+
+        loss = -(t log p + (1 - t) log(1 - p)),   each log clamped at -100 (as PyTorch)
+        dloss/dp = (p - t) / max(p (1 - p), 1e-12),   dloss/dt = log(1 - p) - log p
+
+    The clamps keep p = 0 or 1 finite, in the loss and in its gradient.
+    """
+
+    def forward(self, p, t):
+        xp = self.xp
+        with backend.errstate(divide="ignore"):
+            log_p = xp.maximum(xp.log(p), -100.0)
+            log_q = xp.maximum(xp.log1p(-p), -100.0)
+        return -(t * log_p + (1.0 - t) * log_q)
+
+    def backward(self, g):
+        p, t = self.inputs
+        dp = dt = None
+        if self.needs_input_grad[0]:
+            dp = g * (p - t) / (p * (1.0 - p)).clip(min=1e-12)
+        if self.needs_input_grad[1]:
+            with backend.errstate(divide="ignore"):
+                dt = g * ((-p).log1p().clip(min=-100.0) - p.log().clip(min=-100.0))
+        return dp, dt
