@@ -271,6 +271,15 @@ def _raise_modified(fn: Function) -> None:
             )
 
 
+def _raise_bad_grad_shape(fn: Function, inputs: Sequence[Tensor], p: Tensor, gp: Tensor) -> None:
+    k = next(i for i, t in enumerate(inputs) if t is p)
+    raise RuntimeError(
+        f"{fn.name}.backward returned a gradient of shape {tuple(gp.shape)} for input {k}, which has "
+        f"shape {tuple(p.shape)}; a gradient must have the shape of its input (sum over broadcast axes "
+        "with .sum_to(shape))"
+    )
+
+
 def _own(g: Tensor, handed_out: set[int]) -> Tensor:
     """A detached gradient with a writable array of its own, for a leaf's ``.grad``.
 
@@ -374,6 +383,8 @@ def run_backward(
             for p, gp, wanted in zip(inputs, in_grads, need):
                 if gp is None or not wanted:
                     continue
+                if gp.shape != p.shape:  # a rule that forgot to sum over broadcast axes, say
+                    _raise_bad_grad_shape(fn, inputs, p, gp)
                 if anomaly:
                     _check_finite(gp.data, fn, "backward", inputs)
                 key = id(p)

@@ -81,6 +81,11 @@ def is_array(obj: Any) -> bool:
     return _cupy is not None and isinstance(obj, _cupy.ndarray)
 
 
+def is_number_scalar(obj: Any) -> bool:
+    """True for a NumPy scalar number (``np.float64(2.0)``, ``np.int64(3)``, ``np.bool_``)."""
+    return isinstance(obj, np.generic) and obj.dtype.kind in "biuf"
+
+
 def to_device(array: Array, device: str) -> Array:
     """Copy an array to a device (no copy when it is already there)."""
     if device == "cpu":
@@ -235,6 +240,15 @@ def erf(array: Array) -> Array:
     else:
         from cupyx.scipy.special import erf as _erf
     return _erf(array)
+
+
+def expit(array: Array) -> Array:
+    """The logistic sigmoid 1 / (1 + e^-x), accurate to the last bit in both tails (SciPy/CuPy)."""
+    if device_of(array) == "cpu":
+        from scipy.special import expit as _expit
+    else:
+        from cupyx.scipy.special import expit as _expit
+    return _expit(array)
 
 
 def finfo(dt: Any) -> np.finfo:

@@ -16,7 +16,9 @@ Axis = int | Sequence[int] | None
 
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+    # Python numbers only: a NumPy scalar (np.float64) would make NumPy promote float32 to
+    # float64; _lift turns it into a "weak" constant instead, as PyTorch does.
+    return type(x) is float or type(x) is int
 
 
 def _axis(axis: Axis, dim: Axis) -> Axis:
@@ -309,7 +311,7 @@ class Tensor:
         """Turn a Python number or an array into a constant tensor beside ``self``."""
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, (int, float, bool)):
+        if isinstance(other, (int, float, bool)) or backend.is_number_scalar(other):
             return Tensor._make(backend.scalar_array(other, self.data), self.device)
         if backend.is_array(other) and backend.device_of(other) != self.device:
             raise RuntimeError(
@@ -365,7 +367,7 @@ class Tensor:
         return Div.apply(self._lift(other), self)
 
     def __pow__(self, exponent: Any) -> Tensor:
-        if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+        if _is_number(exponent):
             return ops.arithmetic.PowConst.apply(self, p=exponent)
         return ops.arithmetic.Pow.apply(self, self._lift(exponent))
 

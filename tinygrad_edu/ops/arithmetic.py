@@ -127,7 +127,12 @@ class Pow(Function):
         x, y = self.inputs
         z = self.output
         dx = (g * y * x ** (y - 1.0)).sum_to(x.shape) if self.needs_input_grad[0] else None
-        dy = (g * z * x.log()).sum_to(y.shape) if self.needs_input_grad[1] else None
+        dy = None
+        if self.needs_input_grad[1]:
+            # log x is -inf at x = 0, where x^y = 0: the product is 0 there, as in PyTorch
+            nonzero = x.data != 0
+            log_x = (x if nonzero.all() else x.where(self.const(nonzero), 1.0)).log()
+            dy = (g * z * log_x).sum_to(y.shape)
         return dx, dy
 
 

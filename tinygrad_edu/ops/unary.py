@@ -116,8 +116,9 @@ class Sigmoid(Function):
     """y = sigma(x) = 1 / (1 + e^-x).    dL/dx = dL/dy * y (1 - y)   (the lecture's f'(z))."""
 
     def forward(self, x):
-        # 0.5 (1 + tanh(x/2)) equals the sigmoid and never overflows, for any x
-        return 0.5 * (1.0 + self.xp.tanh(0.5 * x))
+        # SciPy's expit never overflows and keeps full relative accuracy for x << 0, where
+        # 0.5 (1 + tanh(x/2)) cancels to 0 (sigmoid(-40) = 4e-18, and log of it must be -40)
+        return backend.expit(x)
 
     def backward(self, g):
         return SigmoidBackward.apply(g, self.output)  # g * y * (1 - y), as one op
