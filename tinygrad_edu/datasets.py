@@ -1,0 +1,402 @@
+"""MNIST-style data sets on disk: IDX files, where they are found, downloads and their SHA-256.
+
+MNIST and Fashion-MNIST come as four IDX files each (``train-images-idx3-ubyte.gz`` ...), read
+here with plain NumPy, gzipped or not. Where the files are looked for, in this order:
+
+1. ``root=`` when given (and only there);
+2. the folder in ``MNIST_DIR`` / ``FASHION_MNIST_DIR``, then ``$TINYGRAD_EDU_DATA/mnist`` or
+   ``$TINYGRAD_EDU_DATA/fashion-mnist``;
+3. the cache, ``~/.cache/tinygrad_edu/<name>`` (``$XDG_CACHE_HOME`` is respected);
+4. the system folder of Debian's packages (``/usr/share/datasets/fashion-mnist`` from
+   ``apt install dataset-fashion-mnist``).
+
+When none has the files, they are downloaded into the cache (``download=True``) and each file's
+SHA-256 is checked against the published one before use; offline, the error message lists the
+files to fetch and the folder to put them in. Files are never unpickled. The loaders are
+re-exported by :mod:`tinygrad_edu.data`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "load_mnist",
+    "load_fashion_mnist",
+    "read_idx",
+    "find_dataset",
+    "fetch",
+    "cache_dir",
+    "DatasetNotFoundError",
+    "ChecksumError",
+    "DATASETS",
+    "FASHION_CLASSES",
+]
+
+# --------------------------------------------------------------------------- IDX files
+
+_IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The content of a file, decompressed when it is gzipped (recognized by its magic bytes)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise ValueError(f"{path}: broken gzip file ({e}); delete it and fetch it again") from None
+    return raw
+
+
+def _parse_idx(content: bytes, source: str = "<bytes>") -> np.ndarray:
+    """An array from the bytes of an IDX file: 2 zero bytes, a type code, the number of axes,
+    one big-endian uint32 per axis, then the values, big-endian, in C order."""
+    if len(content) < 4 or content[0] != 0 or content[1] != 0:
+        raise ValueError(f"{source}: not an IDX file (it must start with two zero bytes)")
+    code, ndim = content[2], content[3]
+    if code not in _IDX_DTYPES:
+        raise ValueError(f"{source}: unknown IDX type code 0x{code:02x}")
+    header = 4 + 4 * ndim
+    if len(content) < header:
+        raise ValueError(f"{source}: truncated IDX header")
+    shape = struct.unpack(f">{ndim}I", content[4:header])
+    dt = np.dtype(_IDX_DTYPES[code])
+    expected = header + int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+    if len(content) != expected:
+        raise ValueError(
+            f"{source}: IDX header announces shape {shape} ({expected} bytes) but the file holds {len(content)} bytes"
+        )
+    arr = np.frombuffer(content, dtype=dt, offset=header).reshape(shape)
+    return arr.astype(dt.newbyteorder("="), copy=True)
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (``.gz`` or not) into a NumPy array of its own dtype (uint8 for MNIST)."""
+    path = Path(path)
+    return _parse_idx(_read_bytes(path), str(path))
+
+
+# --------------------------------------------------------------------------- where the files are
+
+
+@dataclass(frozen=True)
+class _File:
+    name: str  # the published name, without .gz
+    sha256_gz: str  # of the published .gz file (checked on download)
+    sha256_raw: str  # of the decompressed content (checked on any copy: a recompressed .gz still passes)
+
+
+@dataclass(frozen=True)
+class _Dataset:
+    name: str
+    env: str
+    mirrors: tuple[str, ...]
+    files: dict[str, _File]  # key "train-images", "train-labels", "test-images", "test-labels"
+    system_dirs: tuple[str, ...] = ()
+
+
+def _files(pairs: dict[str, tuple[str, str, str]]) -> dict[str, _File]:
+    return {k: _File(*v) for k, v in pairs.items()}
+
+
+# SHA-256 of the published files: the .gz digests are those of the files on the mirrors below; the
+# raw digests, of their decompressed content. Debian recompresses Fashion-MNIST (different .gz
+# bytes), and its decompressed content matches the raw digests here (checked when this was written).
+DATASETS: dict[str, _Dataset] = {
+    "mnist": _Dataset(
+        "mnist",
+        "MNIST_DIR",
+        ("https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"),
+        _files(
+            {
+                "train-images": (
+                    "train-images-idx3-ubyte",
+                    "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+                    "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+                ),
+                "train-labels": (
+                    "train-labels-idx1-ubyte",
+                    "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+                    "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+                ),
+                "test-images": (
+                    "t10k-images-idx3-ubyte",
+                    "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+                    "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+                ),
+                "test-labels": (
+                    "t10k-labels-idx1-ubyte",
+                    "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+                    "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+                ),
+            }
+        ),
+        ("/usr/share/datasets/mnist",),
+    ),
+    "fashion-mnist": _Dataset(
+        "fashion-mnist",
+        "FASHION_MNIST_DIR",
+        (
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/",
+        ),
+        _files(
+            {
+                "train-images": (
+                    "train-images-idx3-ubyte",
+                    "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+                    "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+                ),
+                "train-labels": (
+                    "train-labels-idx1-ubyte",
+                    "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+                    "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+                ),
+                "test-images": (
+                    "t10k-images-idx3-ubyte",
+                    "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+                    "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+                ),
+                "test-labels": (
+                    "t10k-labels-idx1-ubyte",
+                    "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+                    "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+                ),
+            }
+        ),
+        ("/usr/share/datasets/fashion-mnist",),  # Debian/Ubuntu: apt install dataset-fashion-mnist
+    ),
+}
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """The files of a data set are nowhere to be found and could not be downloaded."""
+
+
+class ChecksumError(ValueError):
+    """A data file's SHA-256 differs from the published one (a broken or different file)."""
+
+
+def cache_dir(name: str | None = None) -> Path:
+    """The download cache, ``$XDG_CACHE_HOME/tinygrad_edu`` (``~/.cache/tinygrad_edu``), or a data set's folder."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tinygrad_edu"
+    return base / name if name else base
+
+
+def _dataset(name: str) -> _Dataset:
+    key = name.lower().replace("_", "-")
+    if key not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
+    return DATASETS[key]
+
+
+def _split_keys(split: str) -> tuple[str, str]:
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    return f"{split}-images", f"{split}-labels"
+
+
+def _locate(folder: Path, f: _File) -> Path | None:
+    """The file in ``folder``, gzipped or not (also the ``train-images.idx3-ubyte`` spelling)."""
+    for candidate in (f.name + ".gz", f.name, f.name.replace("-idx", ".idx")):
+        p = folder / candidate
+        if p.is_file():
+            return p
+    return None
+
+
+def _candidates(ds: _Dataset, root: str | os.PathLike | None) -> list[tuple[str, Path]]:
+    """Folders to search, in order, each with the reason it is searched (for messages)."""
+    if root is not None:
+        return [("root=", Path(root).expanduser())]
+    out: list[tuple[str, Path]] = []
+    if os.environ.get(ds.env):
+        out.append((f"${ds.env}", Path(os.environ[ds.env]).expanduser()))
+    if os.environ.get("TINYGRAD_EDU_DATA"):
+        out.append(("$TINYGRAD_EDU_DATA", Path(os.environ["TINYGRAD_EDU_DATA"]).expanduser() / ds.name))
+    out.append(("cache", cache_dir(ds.name)))
+    out.extend(("system", Path(d)) for d in ds.system_dirs)
+    return out
+
+
+def find_dataset(name: str, root: str | os.PathLike | None = None, split: str = "train") -> tuple[str, Path] | None:
+    """Where a split of MNIST or Fashion-MNIST is found, as (which place, folder), or None."""
+    ds = _dataset(name)
+    keys = _split_keys(split)
+    for where, folder in _candidates(ds, root):
+        if all(_locate(folder, ds.files[k]) for k in keys):
+            return where, folder
+    return None
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _fetch_url(url: str, dest: Path, timeout: float = 30.0) -> None:
+    """Download ``url`` into ``dest`` (the only function here that touches the network)."""
+    req = urllib.request.Request(url, headers={"User-Agent": "tinygrad-edu"})
+    with urllib.request.urlopen(req, timeout=timeout) as r, open(dest, "wb") as f:
+        while chunk := r.read(1 << 20):
+            f.write(chunk)
+
+
+def _download(ds: _Dataset, f: _File, folder: Path) -> Path:
+    """Fetch one ``.gz`` file into ``folder``, trying each mirror; verify its SHA-256, then rename into place."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / (f.name + ".gz")
+    errors = []
+    for mirror in ds.mirrors:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{f.name}.", suffix=".part")
+        os.close(fd)
+        tmp_path = Path(tmp)
+        try:
+            _fetch_url(mirror + f.name + ".gz", tmp_path)
+            digest = _sha256(tmp_path.read_bytes())
+            if digest != f.sha256_gz:
+                raise ChecksumError(
+                    f"{f.name}.gz from {mirror}: SHA-256 {digest} differs from the published {f.sha256_gz}"
+                )
+            os.replace(tmp_path, target)  # atomic: a half-written file never carries the final name
+            return target
+        except ChecksumError:
+            tmp_path.unlink(missing_ok=True)
+            raise
+        except Exception as e:  # network errors: try the next mirror
+            tmp_path.unlink(missing_ok=True)
+            errors.append(f"{mirror}: {e}")
+    raise ConnectionError("; ".join(errors))
+
+
+def _missing_message(ds: _Dataset, keys: tuple[str, ...], searched: list[tuple[str, Path]], reason: str) -> str:
+    dest = searched[0][1] if searched[0][0] == "root=" else cache_dir(ds.name)
+    lines = [f"{ds.name}: the data files were not found and could not be downloaded ({reason}).", "Searched:"]
+    lines += [f"  {where:<20} {folder}" for where, folder in searched]
+    lines.append(f"Put these files (gzipped as published, or decompressed) into {dest}:")
+    for k in keys:
+        f = ds.files[k]
+        lines.append(f"  {f.name}.gz   from {ds.mirrors[0]}{f.name}.gz   sha256 {f.sha256_gz}")
+    lines.append(f"or point ${ds.env} (or $TINYGRAD_EDU_DATA/{ds.name}) at a folder holding them, or pass root=.")
+    if ds.name == "fashion-mnist":
+        lines.append("On Debian/Ubuntu: sudo apt install dataset-fashion-mnist")
+    return "\n".join(lines)
+
+
+def _resolve(ds: _Dataset, root: Any, keys: tuple[str, ...], download: bool) -> tuple[dict[str, Path], str]:
+    """The paths of the files ``keys`` (all from one folder) and which place they came from."""
+    searched = _candidates(ds, root)
+    for place, folder in searched:
+        found = {k: _locate(folder, ds.files[k]) for k in keys}
+        if all(found.values()):
+            return found, place  # type: ignore[return-value]
+    dest = searched[0][1] if root is not None else cache_dir(ds.name)
+    if not download:
+        raise DatasetNotFoundError(_missing_message(ds, keys, searched, "download=False"))
+    try:
+        return {k: _locate(dest, ds.files[k]) or _download(ds, ds.files[k], dest) for k in keys}, "download"
+    except ConnectionError as e:
+        raise DatasetNotFoundError(_missing_message(ds, keys, searched, f"offline? {e}")) from None
+
+
+def fetch(name: str, root: str | os.PathLike | None = None, download: bool = True) -> Path:
+    """Make sure all four files of ``"mnist"`` or ``"fashion-mnist"`` are at hand; return their folder.
+
+    Downloads what is missing into the cache (or into ``root``), checking each SHA-256; without a
+    network, the error lists every missing file and where to put it.
+    """
+    ds = _dataset(name)
+    paths, _ = _resolve(ds, root, tuple(ds.files), download)
+    return next(iter(paths.values())).parent
+
+
+def _load(
+    name: str, root: Any, split: str, flatten: bool, scale: bool, dtype: Any, download: bool, verify: bool | None
+) -> tuple[np.ndarray, np.ndarray]:
+    ds = _dataset(name)
+    keys = _split_keys(split)
+    paths, where = _resolve(ds, root, keys, download)
+    # Files we fetched or that a package installed are checked; a user's own folder may hold a
+    # subset or a variant, so it is only checked for consistency unless verify=True.
+    check = verify if verify is not None else where in ("cache", "system", "download")
+    arrays = []
+    for k in keys:
+        content = _read_bytes(paths[k])
+        if check and _sha256(content) != ds.files[k].sha256_raw:
+            raise ChecksumError(
+                f"{paths[k]}: SHA-256 of the content {_sha256(content)} differs from the published "
+                f"{ds.files[k].sha256_raw}; the file is damaged or not the official {ds.name} file. "
+                "Delete it to download it again."
+            )
+        arrays.append(_parse_idx(content, str(paths[k])))
+    images, labels = arrays
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise ValueError(
+            f"{ds.name} {split}: images of shape {images.shape} and labels of shape {labels.shape} do not match "
+            f"(expected (n, rows, cols) and (n,))"
+        )
+    X = images.reshape(len(images), -1) if flatten else images
+    X = X.astype(dtype) / np.asarray(255, dtype=dtype) if scale else X.astype(dtype, copy=False)
+    return X, labels.astype(np.int64)
+
+
+def load_mnist(
+    root: str | os.PathLike | None = None,
+    split: str = "train",
+    *,
+    flatten: bool = True,
+    scale: bool = True,
+    dtype: Any = np.float32,
+    download: bool = True,
+    verify: bool | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST handwritten digits: ``X`` (n, 784) float32 in [0, 1] and ``y`` (n,) int64 labels 0..9.
+
+    ``split="train"`` gives 60,000 images, ``"test"`` 10,000. ``flatten=False`` keeps the images
+    (n, 28, 28); ``scale=False`` keeps pixel values 0..255. ``verify``: check the SHA-256 of the
+    content (None: for downloaded, cached and system files; a folder of your own is only checked
+    for a consistent IDX layout). See the module docstring for where the files are looked for.
+    """
+    return _load("mnist", root, split, flatten, scale, dtype, download, verify)
+
+
+def load_fashion_mnist(
+    root: str | os.PathLike | None = None,
+    split: str = "train",
+    *,
+    flatten: bool = True,
+    scale: bool = True,
+    dtype: Any = np.float32,
+    download: bool = True,
+    verify: bool | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Zalando's Fashion-MNIST (28x28 images of clothes, 10 classes, same layout as MNIST).
+
+    Same arguments and return values as :func:`load_mnist`. Class names: ``FASHION_CLASSES``.
+    """
+    return _load("fashion-mnist", root, split, flatten, scale, dtype, download, verify)
+
+
+FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
