@@ -237,7 +237,7 @@ def binary_cross_entropy_with_logits(
     """
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     t = _as_target(target, input, "binary_cross_entropy_with_logits")
-    sp = (-input).softplus()
+    sp = (-input).softplus(threshold=float("inf"))  # exact everywhere, as PyTorch's fused loss
     if pos_weight is not None:
         sp = sp * (1.0 + t * (pos_weight - 1.0))
     loss = (1.0 - t) * input + sp
