@@ -18,6 +18,7 @@ from tinygrad_edu.gradcheck import gradcheck, gradcheck_report, gradgradcheck
 from tinygrad_edu.ops.functions import concatenate, maximum, minimum, one_hot, stack, where
 from tinygrad_edu import func, nn, optim  # noqa: E402  (after the engine: they build on it)
 from tinygrad_edu.serialization import load, save
+from tinygrad_edu import data, models, physics, train  # noqa: E402  (the layers above the library)
 
 __version__ = "0.1.0"
 
@@ -29,5 +30,5 @@ __all__ = [
     "set_default_dtype", "get_default_dtype", "cuda_available", "tensor", "zeros", "ones", "full",
     "zeros_like", "ones_like", "arange", "linspace", "eye", "randn", "rand", "randint",
     "concatenate", "cat", "stack", "where", "maximum", "minimum", "one_hot", "__version__",
-    "func", "nn", "optim", "save", "load",
+    "func", "nn", "optim", "save", "load", "data", "models", "physics", "train",
 ]
