@@ -574,3 +574,29 @@ def test_gradcheck_input_checks(device):
     x32 = Tensor(np.ones(2, np.float32), requires_grad=True, device=device)
     with pytest.raises(TypeError, match="float64"):
         tg.gradcheck(lambda a: a * 2.0, [x32])
+
+
+def test_a_rule_returning_a_gradient_of_the_wrong_shape_is_named(device):
+    class AddForgetsToSum(Function):
+        def forward(self, x, y):
+            return x + y
+
+        def backward(self, g):
+            return g, g  # should sum over the broadcast axis for y
+
+    x = Tensor(np.ones((4, 3)), requires_grad=True, device=device)
+    b = Tensor(np.zeros(3), requires_grad=True, device=device)
+    message = r"AddForgetsToSum.backward returned a gradient of shape \(4, 3\) for input 1"
+    with pytest.raises(RuntimeError, match=message):
+        AddForgetsToSum.apply(x, b).sum().backward()
+    assert b.grad is None
+
+
+def test_gradcheck_report_of_a_pass_names_the_closest_call_not_a_zero_entry(device):
+    # the Jacobian of x**3 is diagonal: its zero entries must not be reported as the worst element
+    x = Tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True, device=device)
+    report = tg.gradcheck_report(lambda a: a**3, [x])
+    (r,) = report.inputs
+    assert report.passed
+    assert r.worst_output == r.worst_element[0]
+    assert r.analytic == pytest.approx(3 * x.numpy()[r.worst_element[0]] ** 2)
