@@ -100,7 +100,8 @@ def _padded(xp, x, pad: Padding4, value: float = 0.0, channels_first: bool = Fal
         n, c = c, n
     if not any(pad):
         return x
-    out = xp.full((n, c, h + pt + pb, w + pl + pr), value, dtype=x.dtype)
+    shape = (n, c, h + pt + pb, w + pl + pr)
+    out = xp.zeros(shape, dtype=x.dtype) if value == 0 else xp.full(shape, value, dtype=x.dtype)
     out[:, :, pt : pt + h, pl : pl + w] = x
     return out
 
@@ -204,16 +205,18 @@ class ConvTranspose2d(_ConvParams, Function):
         self.out_size = delta.shape[2:]
         xp = self.xp
         d = delta.transpose(1, 0, 2, 3).reshape(g, o // g, -1)  # (G, C_out/G, N*OH*OW)
-        # One matrix product for all kernel offsets (few BLAS calls: each costs a thread hand-off),
-        # with W^T made contiguous, since NumPy's matmul calls BLAS only for such operands.
-        wt = xp.ascontiguousarray(w.reshape(g, o // g, -1).transpose(0, 2, 1))  # (G, C_in/G kH kW, C_out/G)
-        cols = xp.matmul(wt, d).reshape((self.x_shape[1],) + w.shape[2:] + (n,) + self.out_size)
+        # col2im one kernel offset at a time: the block of W^T delta for one offset, in one reused
+        # buffer, rather than all kH*kW blocks at once (kH*kW times less fresh memory to touch).
+        # W_k^T is made contiguous because NumPy's matmul calls BLAS only for such operands.
+        wk = xp.ascontiguousarray(w.reshape(g, o // g, w.shape[1], -1).transpose(3, 0, 2, 1))  # (kHkW, G, Ci/G, Co/G)
         _, c, h, wd = self.x_shape
         pt, pb, pl, pr = self.pad
         acc = xp.zeros((c, n, h + pt + pb, wd + pl + pr), dtype=d.dtype)
-        for k, rows, cs in _offsets(w.shape[2:], self.stride, self.dilation, self.out_size):  # col2im
-            i, j = divmod(k, w.shape[3])
-            acc[:, :, rows, cs] += cols[:, i, j]  # one slice never repeats an element; overlaps add up
+        buf = xp.empty((g, w.shape[1], d.shape[2]), dtype=d.dtype)
+        block = buf.reshape((c, n) + self.out_size)
+        for k, rows, cs in _offsets(w.shape[2:], self.stride, self.dilation, self.out_size):
+            xp.matmul(wk[k], d, out=buf)
+            acc[:, :, rows, cs] += block  # one slice never repeats an element; overlaps add up
         return acc[:, :, pt : pt + h, pl : pl + wd].transpose(1, 0, 2, 3)
 
     def backward(self, adj):
@@ -265,24 +268,25 @@ class _PoolParams:
     def geometry(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("kernel", "stride", "pad", "dilation", "out_hw", "x_shape", "cf")}
 
-    def scatter(self, parts):
-        """(N, C, H, W) zeros with ``parts(k)`` added at the windows' elements of kernel offset k."""
+    def scatter(self, values, mask=None):
+        """(N, C, H, W) zeros with ``values`` (times ``mask(k)``) added at the elements of kernel offset k."""
+        xp = self.xp
         n, c, h, w = self.x_shape
         pt, pb, pl, pr = self.pad
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
         overlap = sh < dh * (kh - 1) + 1 or sw < dw * (kw - 1) + 1
-        acc = None
+        if self.cf:  # lay the gradient out in memory as x is (channels outermost, see _pool_args)
+            acc = xp.zeros((c, n, h + pt + pb, w + pl + pr), dtype=values.dtype).transpose(1, 0, 2, 3)
+        else:
+            acc = xp.zeros((n, c, h + pt + pb, w + pl + pr), dtype=values.dtype)
         for k, rows, cs in _offsets(self.kernel, self.stride, self.dilation, self.out_hw):
-            values = parts(k)
-            if acc is None:
-                if self.cf:  # lay the gradient out in memory as x is (channels outermost, see _pool_args)
-                    acc = self.xp.zeros((c, n, h + pt + pb, w + pl + pr), dtype=values.dtype).transpose(1, 0, 2, 3)
-                else:
-                    acc = self.xp.zeros((n, c, h + pt + pb, w + pl + pr), dtype=values.dtype)
+            target = acc[:, :, rows, cs]
             if overlap:  # windows share elements: their contributions add up
-                acc[:, :, rows, cs] += values
-            else:  # each element belongs to one window at most: plain assignment is enough
-                acc[:, :, rows, cs] = values
+                target += values if mask is None else values * mask(k)
+            elif mask is None:  # each element belongs to one window at most: assignment is enough
+                target[...] = values
+            else:
+                xp.multiply(values, mask(k), out=target)  # straight into place, no temporary
         return acc[:, :, pt : pt + h, pl : pl + w]
 
 
@@ -337,7 +341,7 @@ class MaxPoolScatter(_PoolParams, Function):
     """
 
     def forward(self, delta):
-        return self.scatter(lambda k: delta * (self.idx == k))
+        return self.scatter(delta, lambda k: self.idx == k)
 
     def backward(self, adj):
         return MaxPoolGather.apply(adj, idx=self.idx, **self.geometry())
@@ -380,8 +384,7 @@ class AvgPoolScatter(_PoolParams, Function):
     """x_bar = each delta / D added over its window (the adjoint of average pooling)."""
 
     def forward(self, delta):
-        scaled = delta * self.inv_divisor
-        return self.scatter(lambda k: scaled)
+        return self.scatter(delta * self.inv_divisor)
 
     def backward(self, adj):
         return AvgPool2d.apply(adj, inv_divisor=self.inv_divisor, **self.geometry())
