@@ -219,3 +219,21 @@ def test_ctrl_c_saves_what_was_trained(tmp_path, capsys, monkeypatch):
     run = json.loads((out / "run.json").read_text())
     assert run["interrupted"] is True and run["epochs_trained"] == 19
     assert (out / "model.npz").exists() and len((out / "history.csv").read_text().splitlines()) == 20
+
+
+def test_threads_option_caps_blas_threads(tmp_path):
+    from threadpoolctl import threadpool_info
+
+    before = [p["num_threads"] for p in threadpool_info()]
+    assert main(["train", "xor", "--threads", "1", "--quiet", "--no-plot", "--out", str(tmp_path / "run")]) == 0
+    assert all(p["num_threads"] == 1 for p in threadpool_info())
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(max(before) if before else None)  # leave the process as it was
+
+
+def test_threads_option_rejects_zero(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["train", "xor", "--threads", "0"])
+    assert e.value.code == 2
+    assert "--threads" in capsys.readouterr().err

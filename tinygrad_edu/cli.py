@@ -163,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default=None, help="output folder (default: runs/<dataset>, numbered if it exists)")
     t.add_argument("--no-plot", action="store_true", help="do not draw history.png")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument(
+        "--threads", type=_positive(int, "--threads"), default=None,
+        help="BLAS threads for NumPy (default: the library's own choice; 1 is fastest on a busy machine)",
+    )
 
     sub.add_parser(
         "info",
@@ -284,6 +288,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from tinygrad_edu.train import evaluate, fit
 
     _fill_defaults(args)
+    if args.threads is not None:
+        # A shared machine makes a BLAS thread pool fight other processes for the cores: small
+        # matrix products can get 10x slower. Capping the pool is the cure.
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
     try:
         device = backend.check_device(args.device)
     except (ValueError, RuntimeError) as e:
