@@ -117,16 +117,6 @@ def set_default_dtype(dtype: Any) -> None:
     _default_dtype = dt
 
 
-@contextlib.contextmanager
-def default_dtype(dtype: Any):
-    """Context manager: a default dtype for the duration of a block."""
-    old = _default_dtype
-    set_default_dtype(dtype)
-    try:
-        yield
-    finally:
-        set_default_dtype(old)
-
 
 def dtype(obj: Any) -> np.dtype:
     """A NumPy dtype from a name, a type or a dtype (``"float32"``, ``np.float64``...)."""
@@ -227,10 +217,6 @@ def scatter_add(target: Array, index: Any, values: Array) -> None:
         cupyx.scatter_add(target, index, values)
 
 
-def sliding_windows(x: Array, window: tuple, axes: tuple) -> Array:
-    """A strided, read-only view of all windows of ``x`` along ``axes`` (for conv and pooling)."""
-    lib = xp(device_of(x))
-    return lib.lib.stride_tricks.sliding_window_view(x, window, axis=axes)
 
 
 def erf(array: Array) -> Array:
@@ -251,8 +237,6 @@ def expit(array: Array) -> Array:
     return _expit(array)
 
 
-def finfo(dt: Any) -> np.finfo:
-    return np.finfo(dt)
 
 
 def errstate(**kw: Any):
@@ -265,11 +249,6 @@ def isfinite_all(array: Array) -> bool:
     return bool(xp(device_of(array)).isfinite(array).all())
 
 
-def nbytes_in_use(device: str = "cpu") -> int:
-    """Bytes held by CuPy's memory pool (0 on the CPU, where tracemalloc measures instead)."""
-    if device == "cuda" and _cupy is not None:
-        return int(_cupy.get_default_memory_pool().used_bytes())
-    return 0
 
 
 def version_info() -> dict:
