@@ -18,11 +18,11 @@ import contextlib
 import os
 import traceback
 import weakref
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from tinygrad_edu import backend
 from tinygrad_edu.tensor import Tensor
-
 
 _new = object.__new__
 _ARRAY_MODULES = backend.ARRAY_MODULES

@@ -118,6 +118,17 @@ def set_default_dtype(dtype: Any) -> None:
 
 
 
+@contextlib.contextmanager
+def default_dtype(dtype: Any):
+    """Context manager: a default dtype for the duration of a block."""
+    old = _default_dtype
+    set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        set_default_dtype(old)
+
+
 def dtype(obj: Any) -> np.dtype:
     """A NumPy dtype from a name, a type or a dtype (``"float32"``, ``np.float64``...)."""
     return np.dtype(obj)

@@ -527,9 +527,10 @@ class Tensor:
         return ops.unary.ELU.apply(self, alpha=alpha)
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+        """``log(1 + e^(beta x)) / beta``; linear (``x``) where ``beta x > threshold``, as PyTorch."""
         if beta != 1.0:
             return (self * beta).softplus(1.0, threshold) / beta
-        return ops.unary.Softplus.apply(self)
+        return ops.unary.Softplus.apply(self, threshold=float(threshold))
 
     def erf(self) -> Tensor:
         return ops.unary.Erf.apply(self)

@@ -7,8 +7,18 @@ are still written with Tensor ops, so second derivatives work through them.
 
 from __future__ import annotations
 
+import math
+
 from tinygrad_edu import backend
 from tinygrad_edu.autograd import Function, is_grad_enabled
+
+
+def _rows(t):
+    """``t`` as a matrix of rows (all leading axes merged), by explicit sizes: -1 is ambiguous when
+    the last axis is empty (a layer with no input features)."""
+    if t.ndim == 2:
+        return t
+    return t.reshape(math.prod(t.shape[:-1]), t.shape[-1])
 
 
 class Linear(Function):
@@ -38,10 +48,9 @@ class Linear(Function):
         dx = g @ w if need[0] else None
         dw = db = None
         if need[1] or (len(need) > 2 and need[2]):
-            g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+            g2 = _rows(g)
             if need[1]:
-                x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-                dw = g2.T @ x2 if x.ndim > 1 else g.reshape(-1, 1) @ x.reshape(1, -1)
+                dw = g2.T @ _rows(x)
             if len(need) > 2 and need[2]:
                 db = g2.sum(0)
         return (dx, dw) if len(need) == 2 else (dx, dw, db)

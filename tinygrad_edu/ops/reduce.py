@@ -6,7 +6,7 @@ gets the full output gradient; only the maximal elements of a max get theirs.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from tinygrad_edu.autograd import Function
 
@@ -58,8 +58,8 @@ class Max(Function):
     """y = max of x over ``axis``.    dL/dx = dL/dy at the maximal elements (shared on ties), else 0."""
 
     def forward(self, x):
-        if x.size == 0:
-            raise ValueError("max of an empty tensor has no identity; the reduced axes are empty")
+        if count(x.shape, self.axis) == 0:  # an empty tensor is fine as long as each max has elements
+            raise ValueError(f"max: the reduced axes of shape {x.shape} are empty, so the maximum has no value")
         return x.max(axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, g):
@@ -75,6 +75,8 @@ class Softmax(Function):
     """y_i = e^(x_i) / sum_j e^(x_j).    dL/dx = y * (dL/dy - sum_j dL/dy_j y_j)."""
 
     def forward(self, x):
+        if x.size == 0:  # nothing to normalise (numpy's max refuses empty axes)
+            return self.xp.zeros_like(x)
         e = self.xp.exp(x - x.max(axis=self.axis, keepdims=True))
         return e / e.sum(axis=self.axis, keepdims=True)
 
@@ -87,6 +89,8 @@ class LogSoftmax(Function):
     """y_i = x_i - log sum_j e^(x_j).    dL/dx = dL/dy - softmax(x) * sum_j dL/dy_j."""
 
     def forward(self, x):
+        if x.size == 0:
+            return self.xp.zeros_like(x)
         shifted = x - x.max(axis=self.axis, keepdims=True)
         return shifted - self.xp.log(self.xp.exp(shifted).sum(axis=self.axis, keepdims=True))
 

@@ -189,13 +189,22 @@ class ELU(Function):
 
 
 class Softplus(Function):
-    """y = log(1 + e^x).    dL/dx = dL/dy * sigma(x)."""
+    """y = log(1 + e^x), or x where x > threshold (PyTorch's rule).    dL/dx = dL/dy * sigma(x), or dL/dy."""
+
+    threshold = float("inf")
 
     def forward(self, x):
-        return self.xp.logaddexp(0, x)
+        out = self.xp.logaddexp(0, x)
+        if self.threshold != float("inf"):
+            out = self.xp.where(x > self.threshold, x, out)
+        return out
 
     def backward(self, g):
-        return g * self.inputs[0].sigmoid()
+        x = self.inputs[0]
+        if self.threshold == float("inf"):
+            return g * x.sigmoid()
+        linear = x.data > self.threshold
+        return g * Where.apply(self.const(self.xp.ones_like(x.data)), x.sigmoid(), cond=linear)
 
 
 class Maximum(Function):

@@ -1,0 +1,588 @@
+"""The fuzzer's op table (used by ``test_fuzz.py``): every op of the engine with its PyTorch twin,
+the condition under which the program builder may apply it, and how to draw its parameters and
+extra operands.
+
+A program is a list of :class:`Step`: leaves holding float64 arrays, then ops applied to earlier
+steps. The draw rules receive the builder ``b`` (``b.values``: the engine's value of each step,
+``b.leaf(shape)``: a new leaf, ``b.draw(strategy)``, ``b.rng``) and return ``(args, params)`` or
+None when the op does not fit the value.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+import tinygrad_edu as tg
+from tinygrad_edu import Tensor
+
+BIG = 1e3  # a step whose values exceed this (or are not finite) is dropped: keeps every domain valid
+MAX_ELEMENTS = 256
+
+# --------------------------------------------------------------------------------------------- programs
+
+
+@dataclass
+class Step:
+    """One value of a program: a leaf (``value``) or ``op`` applied to earlier values ``args``."""
+
+    op: str
+    args: tuple[int, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        if self.op == "leaf":
+            return f"leaf{tuple(self.params['value'].shape)}"
+        shown = {k: (v.shape if isinstance(v, np.ndarray) else v) for k, v in self.params.items()}
+        return f"{self.op}{self.args}{shown if shown else ''}"
+
+
+@dataclass
+class Op:
+    """An op of the fuzzer: when it applies, how to draw its arguments, and its two implementations."""
+
+    engine: Callable[..., Any]
+    torch: Callable[..., Any]
+    applies: Callable[[np.ndarray], bool] = lambda x: True
+    smooth: bool = True  # differentiable twice everywhere the builder uses it (central differences)
+    draw: Callable[..., tuple[tuple[int, ...], dict]] | None = None  # extra operands and parameters
+
+
+def torch_module():
+    """PyTorch, imported only when the oracle runs (the programs themselves need only the engine)."""
+    import torch
+
+    return torch
+
+
+_t = torch_module
+
+
+def _F():
+    return _t().nn.functional
+
+
+def _unary(name: str, engine: Callable, torch: Callable, applies=lambda x: True, smooth: bool = True) -> tuple:
+    return name, Op(engine=lambda x, **_: engine(x), torch=lambda x, **_: torch(x), applies=applies, smooth=smooth)
+
+
+def _pos(x: np.ndarray) -> bool:
+    return x.size == 0 or float(x.min()) > 0.05
+
+
+def _nonzero(x: np.ndarray) -> bool:
+    return x.size == 0 or float(np.abs(x).min()) > 0.1
+
+
+def _moderate(x: np.ndarray) -> bool:
+    return x.size == 0 or float(np.abs(x).max()) < 4.0
+
+
+UNARY = dict(
+    [
+        _unary("neg", lambda x: -x, lambda x: -x),
+        _unary("exp", lambda x: x.exp(), lambda x: x.exp(), _moderate),
+        _unary("log", lambda x: x.log(), lambda x: x.log(), _pos),
+        _unary("log_sq", lambda x: (x * x + 0.5).log(), lambda x: (x * x + 0.5).log()),
+        _unary("sqrt", lambda x: x.sqrt(), lambda x: x.sqrt(), _pos),
+        _unary("sqrt_sq", lambda x: (x * x + 0.5).sqrt(), lambda x: (x * x + 0.5).sqrt()),
+        _unary("log1p", lambda x: x.log1p(), lambda x: x.log1p(), lambda x: x.size == 0 or float(x.min()) > -0.9),
+        _unary("sin", lambda x: x.sin(), lambda x: x.sin()),
+        _unary("cos", lambda x: x.cos(), lambda x: x.cos()),
+        _unary("tanh", lambda x: x.tanh(), lambda x: x.tanh()),
+        _unary("sigmoid", lambda x: x.sigmoid(), lambda x: x.sigmoid()),
+        _unary("erf", lambda x: x.erf(), lambda x: _t().erf(x)),
+        _unary("softplus", lambda x: x.softplus(), lambda x: _F().softplus(x)),
+        _unary("softplus_beta", lambda x: x.softplus(beta=2.0), lambda x: _F().softplus(x, beta=2.0)),
+        _unary(
+            "softplus_thr",
+            lambda x: x.softplus(threshold=0.75),
+            lambda x: _F().softplus(x, threshold=0.75),
+            smooth=False,
+        ),
+        _unary("gelu", lambda x: x.gelu(), lambda x: _F().gelu(x)),
+        _unary("gelu_tanh", lambda x: x.gelu("tanh"), lambda x: _F().gelu(x, approximate="tanh")),
+        _unary("square", lambda x: x.square(), lambda x: x.square()),
+        _unary("cube", lambda x: x**3, lambda x: x**3),
+        _unary("pow_half", lambda x: x**0.5, lambda x: x**0.5, _pos),
+        _unary("pow_1_5", lambda x: x**1.5, lambda x: x**1.5, _pos),
+        _unary("reciprocal", lambda x: x.reciprocal(), lambda x: x.reciprocal(), _nonzero),
+        _unary("rdiv", lambda x: 1.5 / x, lambda x: 1.5 / x, _nonzero),
+        _unary("rsub", lambda x: 0.75 - x, lambda x: 0.75 - x),
+        _unary("scale", lambda x: x * -1.25 + 0.5, lambda x: x * -1.25 + 0.5),
+        _unary("div_const", lambda x: x / 3.0, lambda x: x / 3.0),
+        _unary("relu", lambda x: x.relu(), lambda x: x.relu(), smooth=False),
+        _unary("leaky_relu", lambda x: x.leaky_relu(0.1), lambda x: _F().leaky_relu(x, 0.1), smooth=False),
+        _unary("elu", lambda x: x.elu(0.7), lambda x: _F().elu(x, 0.7), smooth=False),
+        _unary("abs", lambda x: x.abs(), lambda x: x.abs(), smooth=False),
+        _unary("clone", lambda x: x.clone(), lambda x: x.clone()),
+    ]
+)
+
+
+def _reduced(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+    axes = range(len(shape)) if axis is None else [axis] if isinstance(axis, int) else axis
+    return tuple(shape[a] for a in axes) if shape else ()
+
+
+def _torch_dims(ndim: int, axis: Any) -> Any:
+    return tuple(range(ndim)) if axis is None else axis
+
+
+def _keep_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+    axes = range(len(shape)) if axis is None else [axis] if isinstance(axis, int) else axis
+    axes = [a % len(shape) for a in axes] if shape else []
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _reduce(engine_name: str, torch_fn: Callable) -> Op:
+    def eng(x, axis, keepdims, dim_style=False, **kw):
+        f = getattr(x, engine_name)
+        return f(dim=axis, keepdim=keepdims, **kw) if dim_style and axis is not None else f(axis, keepdims, **kw)
+
+    def tor(x, axis, keepdims, dim_style=False, **kw):
+        if x.ndim == 0:
+            return torch_fn(x.reshape(1), 0, False, **kw).reshape(())
+        return torch_fn(x, _torch_dims(x.ndim, axis), keepdims, **kw)
+
+    return Op(engine=eng, torch=tor)
+
+
+def _draw_reduce(b: Any, src: int, nonempty: bool, ddof: bool = False) -> tuple[tuple[int, ...], dict] | None:
+    shape = b.values[src].shape
+    axis = b.axes(len(shape))
+    if nonempty and math.prod(_reduced(shape, axis)) == 0:
+        return None
+    params = {"axis": axis, "keepdims": b.draw(st.booleans()), "dim_style": b.draw(st.booleans())}
+    if ddof:
+        params["ddof"] = b.draw(st.integers(0, 1))
+        if math.prod(_reduced(shape, axis)) - params["ddof"] <= 0:
+            return None
+    return (src,), params
+
+
+def _torch_var(x, dims, keep, ddof=0):
+    with warnings.catch_warnings():  # torch warns about degrees of freedom on empty tensors
+        warnings.simplefilter("ignore", UserWarning)
+        return _t().var(x, dim=dims, correction=ddof, keepdim=keep)
+
+
+def _torch_std(x, dims, keep, ddof=0):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return _t().std(x, dim=dims, correction=ddof, keepdim=keep)
+
+
+OPS: dict[str, Op] = dict(UNARY)
+OPS["sum"] = _reduce("sum", lambda x, d, k: x.sum(dim=d, keepdim=k))
+OPS["mean"] = _reduce("mean", lambda x, d, k: x.mean(dim=d, keepdim=k))
+OPS["max"] = _reduce("max", lambda x, d, k: _t().amax(x, dim=d, keepdim=k))
+OPS["min"] = _reduce("min", lambda x, d, k: _t().amin(x, dim=d, keepdim=k))
+OPS["var"] = _reduce("var", _torch_var)
+OPS["std"] = _reduce("std", _torch_std)
+OPS["logsumexp"] = _reduce("logsumexp", lambda x, d, k: _t().logsumexp(x, dim=d, keepdim=k))
+OPS["max"].smooth = OPS["min"].smooth = False
+OPS["sum"].draw = lambda b, src: _draw_reduce(b, src, nonempty=False)
+for _name in ("mean", "max", "min", "logsumexp"):
+    OPS[_name].draw = lambda b, src: _draw_reduce(b, src, nonempty=True)
+OPS["var"].draw = lambda b, src: _draw_reduce(b, src, nonempty=True, ddof=True)
+
+
+def _draw_std(b: Any, src: int):
+    drawn = _draw_reduce(b, src, nonempty=True, ddof=True)
+    if drawn is None:
+        return None
+    x, p = b.values[src], drawn[1]
+    if x.size and float(np.var(x, axis=p["axis"], ddof=p["ddof"]).min()) < 1e-3:  # sqrt's kink at 0
+        return None
+    return drawn
+
+
+OPS["std"].draw = _draw_std
+
+
+def _binary(engine: Callable, torch: Callable, smooth: bool = True, kind: str = "real") -> Op:
+    return Op(
+        engine=lambda x, y, **_: engine(x, y),
+        torch=lambda x, y, **_: torch(x, y),
+        smooth=smooth,
+        draw=lambda b, src: _draw_partner(b, src, kind),
+    )
+
+
+def _draw_partner(b: Any, src: int, kind: str) -> tuple[tuple[int, ...], dict] | None:
+    """The second operand: an earlier value that broadcasts, or a fresh leaf of a broadcasting shape."""
+    shape = b.values[src].shape
+    if kind == "real" and b.draw(st.integers(0, 2)) == 0:
+        j = b.draw(st.integers(0, len(b.values) - 1))
+        try:
+            np.broadcast_shapes(shape, b.values[j].shape)
+        except ValueError:
+            j = None
+        if j is not None:
+            return ((src, j) if b.draw(st.booleans()) else (j, src)), {}
+    other = b.leaf(b.broadcast_partner(shape), kind)
+    if kind != "real":  # the divisor or the exponent goes second
+        return (src, other), {}
+    return ((src, other) if b.draw(st.booleans()) else (other, src)), {}
+
+
+OPS["add"] = _binary(lambda x, y: x + y, lambda x, y: x + y)
+OPS["sub"] = _binary(lambda x, y: x - y, lambda x, y: x - y)
+OPS["mul"] = _binary(lambda x, y: x * y, lambda x, y: x * y)
+OPS["div"] = _binary(lambda x, y: x / y, lambda x, y: x / y, kind="away")
+OPS["maximum"] = _binary(lambda x, y: x.maximum(y), lambda x, y: _t().maximum(x, y), smooth=False)
+OPS["minimum"] = _binary(lambda x, y: tg.minimum(x, y), lambda x, y: _t().minimum(x, y), smooth=False)
+OPS["pow"] = Op(
+    engine=lambda x, y, **_: x**y,
+    torch=lambda x, y, **_: x**y,
+    applies=_pos,
+    draw=lambda b, src: _draw_partner(b, src, "away"),
+)
+
+
+def _draw_softmax(b: Any, src: int):
+    nd = b.values[src].ndim
+    return (src,), {"axis": b.draw(st.integers(-max(nd, 1), max(nd, 1) - 1))}
+
+
+OPS["softmax"] = Op(engine=lambda x, axis: x.softmax(axis), torch=lambda x, axis: x.softmax(axis), draw=_draw_softmax)
+OPS["log_softmax"] = Op(
+    engine=lambda x, axis: x.log_softmax(dim=axis), torch=lambda x, axis: x.log_softmax(axis), draw=_draw_softmax
+)
+
+
+def _factorizations(n: int) -> list[int]:
+    out, k = [], 2
+    while k * k <= n:
+        while n % k == 0:
+            out.append(k)
+            n //= k
+        k += 1
+    return out + ([n] if n > 1 else [])
+
+
+def _draw_reshape(b: Any, src: int):
+    shape = b.values[src].shape
+    n = math.prod(shape)
+    if n == 0:
+        new = [0] + [b.draw(st.integers(1, 3)) for _ in range(b.draw(st.integers(0, 2)))]
+        new = b.draw(st.permutations(new))
+    else:
+        factors = _factorizations(n)
+        k = b.draw(st.integers(0, min(len(factors) + 1, 4)))
+        new = [1] * k if k else []
+        for f in factors:
+            if new:
+                new[b.draw(st.integers(0, len(new) - 1))] *= f
+            else:
+                new = [f]
+    new = tuple(new)
+    if n and new and b.draw(st.booleans()):
+        i = b.draw(st.integers(0, len(new) - 1))
+        new = new[:i] + (-1,) + new[i + 1 :]
+    return (src,), {"shape": new}
+
+
+OPS["reshape"] = Op(
+    engine=lambda x, shape: x.reshape(shape), torch=lambda x, shape: x.reshape(shape), draw=_draw_reshape
+)
+
+
+def _draw_permute(b: Any, src: int):
+    nd = b.values[src].ndim
+    return (src,), {"axes": tuple(b.draw(st.permutations(list(range(nd)))))}
+
+
+OPS["permute"] = Op(
+    engine=lambda x, axes: x.permute(*axes), torch=lambda x, axes: x.permute(tuple(axes)), draw=_draw_permute
+)
+
+
+def _draw_swap(b: Any, src: int):
+    nd = b.values[src].ndim
+    if nd == 0:
+        return None
+    return (src,), {"a": b.draw(st.integers(-nd, nd - 1)), "c": b.draw(st.integers(-nd, nd - 1))}
+
+
+OPS["transpose"] = Op(
+    engine=lambda x, a, c: x.transpose(a, c), torch=lambda x, a, c: x.transpose(a, c), draw=_draw_swap
+)
+OPS["T"] = Op(engine=lambda x: x.T, torch=lambda x: x.permute(tuple(range(x.ndim - 1, -1, -1))))
+
+
+def _draw_expand(b: Any, src: int):
+    shape = b.values[src].shape
+    new = [
+        s if s != 1 else b.draw(st.sampled_from([1, 2, 3, 0] if b.draw(st.integers(0, 7)) == 0 else [1, 2, 3]))
+        for s in shape
+    ]
+    lead = [b.draw(st.integers(1, 3)) for _ in range(b.draw(st.integers(0, 4 - len(shape))) if len(shape) < 4 else 0)]
+    new = tuple(lead + new)
+    if math.prod(new) > MAX_ELEMENTS:
+        return None
+    shown = tuple(
+        -1 if i >= len(lead) and s == shape[i - len(lead)] and b.draw(st.booleans()) else s for i, s in enumerate(new)
+    )
+    return (src,), {"shape": shown}
+
+
+OPS["expand"] = Op(
+    engine=lambda x, shape: x.expand(*shape),
+    torch=lambda x, shape: x.expand(tuple(shape)) if shape else x,
+    draw=_draw_expand,
+)
+
+
+def _torch_sum_to(x, shape):
+    lead = x.ndim - len(shape)
+    dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
+    return (x.sum(dim=dims, keepdim=True) if dims else x).reshape(shape)
+
+
+def _draw_sum_to(b: Any, src: int):
+    shape = b.values[src].shape
+    target = []
+    for s in shape:
+        target.append(1 if b.draw(st.booleans()) else s)
+    target = tuple(target[b.draw(st.integers(0, len(target))) :])
+    return (src,), {"shape": target}
+
+
+OPS["sum_to"] = Op(engine=lambda x, shape: x.sum_to(shape), torch=_torch_sum_to, draw=_draw_sum_to)
+
+
+def _draw_squeeze(b: Any, src: int):
+    shape = b.values[src].shape
+    ones = [i for i, s in enumerate(shape) if s == 1]
+    axis = None if not ones or b.draw(st.booleans()) else b.draw(st.sampled_from(ones))
+    return (src,), {"axis": axis}
+
+
+def _torch_squeeze(x, axis):
+    return x.squeeze() if axis is None else x.squeeze(axis)
+
+
+OPS["squeeze"] = Op(engine=lambda x, axis: x.squeeze(axis), torch=_torch_squeeze, draw=_draw_squeeze)
+
+
+def _draw_unsqueeze(b: Any, src: int):
+    nd = b.values[src].ndim
+    if nd >= 5:
+        return None
+    return (src,), {"axis": b.draw(st.integers(-nd - 1, nd))}
+
+
+OPS["unsqueeze"] = Op(
+    engine=lambda x, axis: x.unsqueeze(axis), torch=lambda x, axis: x.unsqueeze(axis), draw=_draw_unsqueeze
+)
+
+
+def _draw_flatten(b: Any, src: int):
+    nd = b.values[src].ndim
+    if nd == 0:
+        return (src,), {"start": 0, "end": -1}
+    s = b.draw(st.integers(0, nd - 1))
+    return (src,), {"start": s, "end": b.draw(st.integers(s, nd - 1))}
+
+
+OPS["flatten"] = Op(
+    engine=lambda x, start, end: x.flatten(start, end),
+    torch=lambda x, start, end: x.flatten(start, end),
+    draw=_draw_flatten,
+)
+
+
+def _draw_getitem(b: Any, src: int):
+    shape = b.values[src].shape
+    if not shape:
+        return (src,), {"index": (None,) if b.draw(st.booleans()) else ()}
+    if b.draw(st.integers(0, 5)) == 0:  # a boolean mask of the full shape
+        return (src,), {"index": np.asarray(b.rng.random(shape) < 0.5)}
+    parts: list[Any] = []
+    use_array = b.draw(st.integers(0, 3)) == 0
+    array_axis = b.draw(st.integers(0, len(shape) - 1)) if use_array else -1
+    m = b.draw(st.integers(1, len(shape)))
+    ellipsis = not use_array and b.draw(st.integers(0, 4)) == 0  # then the parts index the last m axes
+    offset = len(shape) - m if ellipsis else 0
+    for ax, n in enumerate(shape[offset : offset + m]):
+        kind = b.draw(st.integers(0, 3))
+        if ax == array_axis:
+            if n == 0:
+                parts.append(np.zeros(0, dtype=np.int64))
+            else:  # repeats and negative indices: the gradient must accumulate
+                parts.append(b.rng.integers(-n, n, b.draw(st.integers(0, 4))))
+        elif kind == 0 and n > 0 and not use_array:
+            parts.append(b.draw(st.integers(-n, n - 1)))
+        elif kind == 1:
+            parts.append(None)
+            parts.append(slice(None))
+        else:
+            start = b.draw(st.one_of(st.none(), st.integers(-n - 1, n + 1)))
+            stop = b.draw(st.one_of(st.none(), st.integers(-n - 1, n + 1)))
+            step = b.draw(st.sampled_from([None, 1, 2, -1, -2]))
+            parts.append(slice(start, stop, step))
+    if ellipsis:
+        parts.insert(0, Ellipsis)
+    return (src,), {"index": tuple(parts)}
+
+
+def _torch_getitem(x, index):
+    """NumPy indexing done axis by axis with torch ops (torch has no negative-step slices)."""
+    torch = _t()
+    if isinstance(index, np.ndarray):  # a boolean mask
+        return x[torch.from_numpy(index)]
+    parts = list(index)
+    if any(p is Ellipsis for p in parts):
+        i = [p is Ellipsis for p in parts].index(True)
+        used = sum(p is not None for p in parts if p is not Ellipsis)
+        parts[i : i + 1] = [slice(None)] * (x.ndim - used)
+    ax = 0
+    for p in parts:
+        if p is None:
+            x = x.unsqueeze(ax)
+            ax += 1
+        elif isinstance(p, int):
+            x = x.select(ax, p)
+        elif isinstance(p, slice):
+            idx = np.arange(x.shape[ax])[p]
+            x = x.index_select(ax, torch.from_numpy(idx.astype(np.int64)))
+            ax += 1
+        else:
+            n = x.shape[ax]
+            x = x.index_select(ax, torch.from_numpy(np.asarray(p, dtype=np.int64) % max(n, 1)))
+            ax += 1
+    return x
+
+
+OPS["getitem"] = Op(engine=lambda x, index: x[index], torch=_torch_getitem, draw=_draw_getitem)
+
+
+def _draw_pad(b: Any, src: int):
+    nd = b.values[src].ndim
+    if nd == 0:
+        return None
+    widths = tuple((b.draw(st.integers(0, 2)), b.draw(st.integers(0, 2))) for _ in range(nd))
+    total = math.prod(s + a + c for s, (a, c) in zip(b.values[src].shape, widths))
+    if total > MAX_ELEMENTS:
+        return None
+    return (src,), {"pad_width": widths, "value": b.draw(st.sampled_from([0.0, 0.375, -1.5]))}
+
+
+def _torch_pad(x, pad_width, value):
+    flat = [w for pair in reversed(pad_width) for w in pair]
+    return _F().pad(x, flat, mode="constant", value=value)
+
+
+OPS["pad"] = Op(engine=lambda x, pad_width, value: x.pad(pad_width, value), torch=_torch_pad, draw=_draw_pad)
+
+
+def _draw_join(b: Any, src: int, stack: bool):
+    shape = b.values[src].shape
+    if not shape and not stack:
+        return None
+    nd = len(shape) + (1 if stack else 0)
+    axis = b.draw(st.integers(-nd, nd - 1))
+    args = [src]
+    for _ in range(b.draw(st.integers(0, 2))):
+        if b.draw(st.integers(0, 3)) == 0:
+            args.append(src)  # the same tensor twice: its gradient adds up
+        else:
+            new = list(shape)
+            if not stack:
+                new[axis % len(shape)] = b.draw(st.integers(0, 3))
+            args.append(b.leaf(tuple(new)))
+    return tuple(args), {"axis": axis}
+
+
+OPS["concatenate"] = Op(
+    engine=lambda *xs, axis: tg.concatenate(list(xs), axis),
+    torch=lambda *xs, axis: _t().cat(list(xs), axis),
+    draw=lambda b, s: _draw_join(b, s, False),
+)
+OPS["stack"] = Op(
+    engine=lambda *xs, axis: tg.stack(list(xs), axis=axis),
+    torch=lambda *xs, axis: _t().stack(list(xs), axis),
+    draw=lambda b, s: _draw_join(b, s, True),
+)
+
+
+def _draw_split(b: Any, src: int):
+    shape = b.values[src].shape
+    if not shape:
+        return None
+    axis = b.draw(st.integers(-len(shape), len(shape) - 1))
+    n = shape[axis]
+    if n == 0:
+        return None
+    size = b.draw(st.integers(1, n))
+    pieces = -(-n // size)
+    return (src,), {"size": size, "axis": axis, "k": b.draw(st.integers(0, pieces - 1))}
+
+
+OPS["split"] = Op(
+    engine=lambda x, size, axis, k: x.split(size, axis)[k],
+    torch=lambda x, size, axis, k: _t().split(x, size, axis)[k],
+    draw=_draw_split,
+)
+
+
+def _draw_where(b: Any, src: int):
+    shape = b.values[src].shape
+    partner = _draw_partner(b, src, "real")
+    out_shape = np.broadcast_shapes(*(b.values[i].shape for i in partner[0]))
+    cond_shape = out_shape[b.draw(st.integers(0, len(out_shape))) :] if b.draw(st.booleans()) else shape
+    return partner[0], {"cond": np.asarray(b.rng.random(cond_shape) < 0.5)}
+
+
+OPS["where"] = Op(
+    engine=lambda x, y, cond: tg.where(Tensor(cond), x, y),
+    torch=lambda x, y, cond: _t().where(_t().from_numpy(cond), x, y),
+    draw=_draw_where,
+)
+
+
+def _draw_clip(b: Any, src: int):
+    # bounds that no value of the program equals (odd multiples of 1/64 scaled by an irrational)
+    low = b.draw(st.sampled_from([None, -1.1781, -0.3927, 0.1963]))
+    high = b.draw(st.sampled_from([None, 0.5890, 1.3744])) if low is not None else b.draw(st.sampled_from([0.5890]))
+    return (src,), {"low": low, "high": high}
+
+
+OPS["clip"] = Op(
+    engine=lambda x, low, high: x.clip(low, high),
+    torch=lambda x, low, high: x.clamp(low, high),
+    smooth=False,
+    draw=_draw_clip,
+)
+
+
+def _draw_matmul(b: Any, src: int):
+    shape = b.values[src].shape
+    if not shape or len(shape) > 3:
+        return None
+    k = shape[-1]
+    m = b.draw(st.integers(0, 3)) if b.draw(st.integers(0, 7)) == 0 else b.draw(st.integers(1, 3))
+    form = b.draw(st.integers(0, 3))
+    if form == 0:  # x @ vector
+        other = b.leaf((k,))
+    elif form == 1:  # x @ matrix
+        other = b.leaf((k, m))
+    elif form == 2 and len(shape) >= 2:  # x @ a batch of matrices, broadcast over the batch
+        batch = b.draw(st.sampled_from([1, shape[0] if len(shape) == 3 else 2]))
+        other = b.leaf((batch, k, m))
+    else:  # vector or matrix @ x: x's first matrix axis is contracted
+        kk = shape[-2] if len(shape) >= 2 else shape[0]
+        other = b.leaf((kk,) if b.draw(st.booleans()) else (m, kk))
+        return (other, src), {}
+    return (src, other), {}
+
+
+OPS["matmul"] = Op(engine=lambda x, y: x @ y, torch=lambda x, y: x @ y, draw=_draw_matmul)
