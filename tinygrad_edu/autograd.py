@@ -159,14 +159,13 @@ class Function:
         if len(inputs) == 1:
             arrays = (x.data,)
         else:
-            arrays = []
             for t in inputs:
                 if t.device != device:
                     raise RuntimeError(
                         f"{cls.__name__}: tensors on different devices ({device} and {t.device}); "
                         "move them with .to(device) first"
                     )
-                arrays.append(t.data)
+            arrays = [t.data for t in inputs]
         fn.xp = _ARRAY_MODULES[device]
         try:
             data = fn.forward(*arrays)
@@ -383,7 +382,7 @@ def run_backward(
             for p, gp, wanted in zip(inputs, in_grads, need):
                 if gp is None or not wanted:
                     continue
-                if gp.shape != p.shape:  # a rule that forgot to sum over broadcast axes, say
+                if gp.data.shape != p.data.shape:  # a rule that forgot to sum over broadcast axes, say
                     _raise_bad_grad_shape(fn, inputs, p, gp)
                 if anomaly:
                     _check_finite(gp.data, fn, "backward", inputs)
@@ -429,8 +428,7 @@ def _root_grad(t: Tensor, g: Any, what: str) -> Tensor:
     g = g if isinstance(g, Tensor) else Tensor(g, dtype=t.dtype, device=t.device)
     if tuple(g.shape) != tuple(t.shape):
         raise RuntimeError(
-            f"{what}: gradient has shape {tuple(g.shape)} but the output has shape "
-            f"{tuple(t.shape)}; they must match"
+            f"{what}: gradient has shape {tuple(g.shape)} but the output has shape {tuple(t.shape)}; they must match"
         )
     return g
 
@@ -468,22 +466,17 @@ def grad(
             raise TypeError(f"grad(): inputs[{i}] is a {type(x).__name__}, not a Tensor")
         if not x.requires_grad:
             raise RuntimeError(
-                f"grad(): inputs[{i}] (shape {tuple(x.shape)}) does not require grad; create "
-                "it with requires_grad=True"
+                f"grad(): inputs[{i}] (shape {tuple(x.shape)}) does not require grad; create it with requires_grad=True"
             )
     if grad_outputs is None or isinstance(grad_outputs, Tensor) or backend.is_array(grad_outputs):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     grad_outputs = list(grad_outputs)
     if len(grad_outputs) != len(outputs):
-        raise ValueError(
-            f"grad(): {len(outputs)} outputs but {len(grad_outputs)} grad_outputs"
-        )
+        raise ValueError(f"grad(): {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     root_grads = [_root_grad(o, g, "grad()") for o, g in zip(outputs, grad_outputs)]
     if retain_graph is None:
         retain_graph = create_graph
-    found = run_backward(
-        outputs, root_grads, targets=inputs, retain_graph=retain_graph, create_graph=create_graph
-    )
+    found = run_backward(outputs, root_grads, targets=inputs, retain_graph=retain_graph, create_graph=create_graph)
     result = []
     for i, x in enumerate(inputs):
         g = found.get(id(x))

@@ -117,7 +117,6 @@ def set_default_dtype(dtype: Any) -> None:
     _default_dtype = dt
 
 
-
 @contextlib.contextmanager
 def default_dtype(dtype: Any):
     """Context manager: a default dtype for the duration of a block."""
@@ -228,8 +227,6 @@ def scatter_add(target: Array, index: Any, values: Array) -> None:
         cupyx.scatter_add(target, index, values)
 
 
-
-
 def erf(array: Array) -> Array:
     """The error function, from SciPy on the CPU and CuPy's SciPy twin on the GPU."""
     if device_of(array) == "cpu":
@@ -248,8 +245,6 @@ def expit(array: Array) -> Array:
     return _expit(array)
 
 
-
-
 def errstate(**kw: Any):
     """NumPy's floating-point error context (a no-op on CuPy)."""
     return np.errstate(**kw)
@@ -258,8 +253,6 @@ def errstate(**kw: Any):
 def isfinite_all(array: Array) -> bool:
     """True when every element is finite (one host sync on the GPU)."""
     return bool(xp(device_of(array)).isfinite(array).all())
-
-
 
 
 def version_info() -> dict:

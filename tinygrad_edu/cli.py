@@ -164,7 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-plot", action="store_true", help="do not draw history.png")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument(
-        "--threads", type=_positive(int, "--threads"), default=None,
+        "--threads",
+        type=_positive(int, "--threads"),
+        default=None,
         help="BLAS threads for NumPy (default: the library's own choice; 1 is fastest on a busy machine)",
     )
 

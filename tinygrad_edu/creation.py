@@ -47,8 +47,14 @@ def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tens
     return ones(*t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
 
 
-def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None, device: str = "cpu",
-           requires_grad: bool = False) -> Tensor:
+def arange(
+    start: float,
+    stop: float | None = None,
+    step: float = 1,
+    dtype: Any = None,
+    device: str = "cpu",
+    requires_grad: bool = False,
+) -> Tensor:
     """Values from ``start`` to ``stop`` (excluded) by ``step``; integers stay integers."""
     device = backend.check_device(device)
     if stop is None:
@@ -60,8 +66,9 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     return _finish(backend.xp(device).arange(start, stop, step, dtype=dtype), device, requires_grad)
 
 
-def linspace(start: float, stop: float, num: int = 50, dtype: Any = None, device: str = "cpu",
-             requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float, stop: float, num: int = 50, dtype: Any = None, device: str = "cpu", requires_grad: bool = False
+) -> Tensor:
     """``num`` evenly spaced values from ``start`` to ``stop``, both included."""
     device = backend.check_device(device)
     if num < 0:

@@ -10,8 +10,9 @@ whose error is O(eps^2). An element passes when |analytic - numerical| <= atol +
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from tinygrad_edu import autograd, backend
 from tinygrad_edu.autograd import no_grad
@@ -96,8 +97,9 @@ def _analytic_jacobians(fn: Callable, inputs: Sequence[Tensor], wrt: list[int]) 
     for k in range(m):
         e = xp.zeros(m, dtype=y.dtype)
         e[k] = 1.0
-        grads = autograd.grad(y, [inputs[i] for i in wrt], Tensor._make(e, y.device),
-                              retain_graph=True, allow_unused=True)
+        grads = autograd.grad(
+            y, [inputs[i] for i in wrt], Tensor._make(e, y.device), retain_graph=True, allow_unused=True
+        )
         for j, g in enumerate(grads):
             if g is not None:
                 jac[j][k] = g.data.reshape(-1)
@@ -155,16 +157,28 @@ def gradcheck_report(
         # otherwise the closest call, not merely an entry that is zero on both sides)
         k, e = divmod(int((err / (atol + rtol * abs(n) + 1e-300)).argmax()), a.shape[1])
         rel = err / (abs(n) + 1e-300)
-        report.inputs.append(InputReport(
-            index=i, shape=shape, max_abs_error=float(err.max()), max_rel_error=float(rel[k, e]),
-            worst_element=tuple(int(v) for v in backend.xp("cpu").unravel_index(e, shape)) if shape else (),
-            worst_output=k, analytic=float(a[k, e]), numerical=float(n[k, e]), passed=bool((bad <= 0).all()),
-        ))
+        report.inputs.append(
+            InputReport(
+                index=i,
+                shape=shape,
+                max_abs_error=float(err.max()),
+                max_rel_error=float(rel[k, e]),
+                worst_element=tuple(int(v) for v in backend.xp("cpu").unravel_index(e, shape)) if shape else (),
+                worst_output=k,
+                analytic=float(a[k, e]),
+                numerical=float(n[k, e]),
+                passed=bool((bad <= 0).all()),
+            )
+        )
     return report
 
 
 def gradcheck(
-    fn: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+    fn: Callable[..., Any],
+    inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
     raise_exception: bool = True,
 ) -> bool:
     """True when the analytic gradients of ``fn`` match central differences; raises otherwise.
@@ -179,8 +193,14 @@ def gradcheck(
 
 
 def gradgradcheck(
-    fn: Callable[..., Any], inputs: Any, grad_outputs: Any = None, eps: float = 1e-6, atol: float = 1e-5,
-    rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0,
+    fn: Callable[..., Any],
+    inputs: Any,
+    grad_outputs: Any = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
 ) -> bool:
     """Check second derivatives: gradcheck of ``x -> grad(fn(x), x, v, create_graph=True)``.
 

@@ -8,7 +8,8 @@ derivative side by side, lives in :mod:`tinygrad_edu.ops`.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from tinygrad_edu import backend
 
@@ -147,8 +148,7 @@ class Tensor:
     def __bool__(self) -> bool:
         if self.size != 1:
             raise ValueError(
-                f"the truth value of a tensor with {self.size} elements is ambiguous; "
-                "use .any() or .all()"
+                f"the truth value of a tensor with {self.size} elements is ambiguous; use .any() or .all()"
             )
         return bool(self.item())
 
@@ -219,9 +219,7 @@ class Tensor:
         """Forget the accumulated gradient (``grad = None`` does the same)."""
         self.grad = None
 
-    def backward(
-        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
-    ) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
         """Back-propagate from this tensor: add ``d self / d leaf`` into every leaf's ``.grad``.
 
         ``gradient`` is ``dL/d self`` and is needed when this tensor is not a scalar. The graph
@@ -314,9 +312,7 @@ class Tensor:
         if isinstance(other, (int, float, bool)) or backend.is_number_scalar(other):
             return Tensor._make(backend.scalar_array(other, self.data), self.device)
         if backend.is_array(other) and backend.device_of(other) != self.device:
-            raise RuntimeError(
-                f"an array on {backend.device_of(other)} cannot meet a tensor on {self.device}"
-            )
+            raise RuntimeError(f"an array on {backend.device_of(other)} cannot meet a tensor on {self.device}")
         return Tensor(other, device=self.device)
 
     # A Python number takes the cheaper "constant" form of an op: nothing to lift into a
@@ -564,27 +560,41 @@ class Tensor:
 
     # ------------------------------------------------------------------ reductions
 
-    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+    def sum(
+        self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+    ) -> Tensor:
         a = ops.reduce.normalize_axis(_axis(axis, dim), self.ndim, "sum")
         return ops.reduce.Sum.apply(self, axis=a, keepdims=keepdims if keepdim is None else keepdim)
 
-    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+    def mean(
+        self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+    ) -> Tensor:
         a = ops.reduce.normalize_axis(_axis(axis, dim), self.ndim, "mean")
         n = ops.reduce.count(self.shape, a)
         if n == 0:
             raise ValueError(f"mean: the reduced axes of shape {self.shape} are empty")
         return self.sum(a, keepdims if keepdim is None else keepdim) * (1.0 / n)
 
-    def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+    def max(
+        self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+    ) -> Tensor:
         a = ops.reduce.normalize_axis(_axis(axis, dim), self.ndim, "max")
         return ops.reduce.Max.apply(self, axis=a, keepdims=keepdims if keepdim is None else keepdim)
 
-    def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+    def min(
+        self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+    ) -> Tensor:
         return -((-self).max(axis, keepdims, dim=dim, keepdim=keepdim))
 
     def var(
-        self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *, dim: Axis = None,
-        keepdim: bool | None = None, correction: int | None = None,
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        ddof: int = 0,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+        correction: int | None = None,
     ) -> Tensor:
         """The variance, ``sum((x - mean)**2) / (n - ddof)``; ddof=0 as NumPy (PyTorch: correction)."""
         a = ops.reduce.normalize_axis(_axis(axis, dim), self.ndim, "var")
@@ -597,12 +607,20 @@ class Tensor:
         return (centered * centered).sum(a, keep) * (1.0 / (n - ddof))
 
     def std(
-        self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *, dim: Axis = None,
-        keepdim: bool | None = None, correction: int | None = None,
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        ddof: int = 0,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+        correction: int | None = None,
     ) -> Tensor:
         return self.var(axis, keepdims, ddof, dim=dim, keepdim=keepdim, correction=correction).sqrt()
 
-    def logsumexp(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+    def logsumexp(
+        self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+    ) -> Tensor:
         """``log(sum(exp(x)))``, computed stably by shifting by the maximum."""
         a = ops.reduce.normalize_axis(_axis(axis, dim), self.ndim, "logsumexp")
         keep = keepdims if keepdim is None else keepdim
@@ -669,10 +687,9 @@ class Tensor:
 
     def sum_to(self, shape: Sequence[int]) -> Tensor:
         """Sum over the axes that broadcasting added or stretched, to get back ``shape``."""
-        shape = tuple(shape)
-        if self.shape == shape:
+        if self.data.shape == shape:  # the common case: nothing was broadcast
             return self
-        return ops.shape.SumTo.apply(self, shape=shape)
+        return ops.shape.SumTo.apply(self, shape=tuple(shape))
 
     def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
         a = _axis(axis, dim)

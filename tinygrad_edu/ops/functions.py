@@ -50,7 +50,9 @@ def minimum(x: Any, y: Any) -> Tensor:
 def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
     """Integer class labels of shape (n,) as a float matrix of shape (n, num_classes)."""
     data = labels.data if isinstance(labels, Tensor) else labels
-    device = labels.device if isinstance(labels, Tensor) else backend.device_of(data) if backend.is_array(data) else "cpu"
+    device = (
+        labels.device if isinstance(labels, Tensor) else backend.device_of(data) if backend.is_array(data) else "cpu"
+    )
     lib = backend.xp(device)
     data = lib.asarray(data)
     if data.dtype.kind not in "iu":

@@ -7,7 +7,8 @@ sum it over broadcast axes, scatter it into the indexed places.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from tinygrad_edu import backend
 from tinygrad_edu.autograd import Function

@@ -1,0 +1,32 @@
+"""The benchmark suite compares like with like: the three implementations of a training step
+(engine, hand-written NumPy, PyTorch) follow the same trajectory from the same weights."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
+from networks import make_steps  # noqa: E402
+
+
+def _loss(value):
+    return float(value.item() if hasattr(value, "item") else value)
+
+
+@pytest.mark.parametrize("sizes,batch", [((64, 100, 30, 10), 32), ((784, 512, 512, 10), 16)])
+def test_engine_and_hand_written_numpy_take_the_same_steps(sizes, batch):
+    steps = make_steps(sizes, batch, np.float64, None)
+    engine = [_loss(steps["tinygrad_edu"]()) for _ in range(5)]
+    hand = [_loss(steps["numpy (by hand)"]()) for _ in range(5)]
+    np.testing.assert_allclose(engine, hand, rtol=1e-10)
+    assert engine[-1] < engine[0]  # the steps really train
+
+
+def test_engine_and_pytorch_take_the_same_steps():
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here; install the [test] extra")
+    steps = make_steps((64, 100, 30, 10), 32, np.float64, torch)
+    engine = [_loss(steps["tinygrad_edu"]()) for _ in range(5)]
+    theirs = [_loss(steps["pytorch"]()) for _ in range(5)]
+    np.testing.assert_allclose(engine, theirs, rtol=1e-10)
