@@ -122,6 +122,8 @@ class Tensor:
     @property
     def mT(self) -> Tensor:
         """The transpose of the last two axes (batched matrices)."""
+        if self.data.ndim == 2:  # every backward pass of a matrix product comes here
+            return Permute.apply(self, axes=(1, 0))
         return self.swapaxes(-1, -2)
 
     # ------------------------------------------------------------------ conversion
@@ -406,6 +408,8 @@ class Tensor:
     def matmul(self, other: Any) -> Tensor:
         """Matrix product with NumPy's rules: 1-D vectors, 2-D matrices, batched stacks."""
         other = self._lift(other)
+        if self.data.ndim >= 2 and other.data.ndim >= 2:  # the common case; MatMul checks the shapes
+            return MatMul.apply(self, other)
         if self.ndim == 0 or other.ndim == 0:
             raise ValueError(f"matmul: both operands need at least one axis, got shapes {self.shape} and {other.shape}")
         k = other.shape[-2] if other.ndim > 1 else other.shape[0]
@@ -725,6 +729,7 @@ class Tensor:
 
 # Ops and the backward pass are looked up when a method runs, so they can import Tensor.
 from tinygrad_edu import autograd, ops  # noqa: E402
-from tinygrad_edu.ops.arithmetic import Add, AddConst, Div, Mul, MulConst, RSubConst, Sub  # noqa: E402
+from tinygrad_edu.ops.arithmetic import Add, AddConst, Div, MatMul, Mul, MulConst, RSubConst, Sub  # noqa: E402
 from tinygrad_edu.ops.functions import one_hot, where  # noqa: E402
+from tinygrad_edu.ops.shape import Permute  # noqa: E402
 from tinygrad_edu.ops.unary import Tanh  # noqa: E402
