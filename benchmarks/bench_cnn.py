@@ -19,12 +19,11 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import fmt_time, interleaved, machine  # noqa: E402
-from train_cnn import limit_blas_threads  # noqa: E402
-
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.nn.functional as F  # noqa: E402
+from common import fmt_time, interleaved, machine  # noqa: E402
 from tinygrad_edu import models, nn  # noqa: E402
+from train_cnn import limit_blas_threads  # noqa: E402
 
 
 def torch_twin(model: nn.Sequential, torch):

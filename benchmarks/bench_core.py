@@ -15,9 +15,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import fmt_time, interleaved, machine  # noqa: E402
-
 import tinygrad_edu as tg  # noqa: E402
+from common import fmt_time, interleaved, machine  # noqa: E402
 
 
 def engine_chain(x0, w, b, links):

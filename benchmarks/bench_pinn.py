@@ -28,10 +28,9 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, str(ROOT / "examples"))
+import tinygrad_edu as tg  # noqa: E402
 from common import fmt_time, machine  # noqa: E402
 from diffusion_pinn import make_network, residual_loss  # noqa: E402
-
-import tinygrad_edu as tg  # noqa: E402
 from tinygrad_edu import func, optim, physics  # noqa: E402
 
 

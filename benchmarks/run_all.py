@@ -21,10 +21,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 import bench_core  # noqa: E402
+import tinygrad_edu as tg  # noqa: E402
 from common import fmt_time, interleaved, machine  # noqa: E402
 from networks import TorchMLP, init_weights, make_steps  # noqa: E402
-
-import tinygrad_edu as tg  # noqa: E402
 
 DIGITS = (64, 100, 30, 10)
 LARGE = (784, 512, 512, 10)

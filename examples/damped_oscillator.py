@@ -25,9 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from pinn_utils import Timer, levenberg_marquardt, output_path, plot_1d, train_adam  # noqa: E402
-
 import tinygrad_edu as tg  # noqa: E402
+from pinn_utils import Timer, levenberg_marquardt, output_path, plot_1d, train_adam  # noqa: E402
 from tinygrad_edu import nn, no_grad, physics  # noqa: E402
 
 

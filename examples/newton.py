@@ -29,9 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from pinn_utils import _flat, _one_blas_thread, _set_flat, output_path, save_figure  # noqa: E402
-
 import tinygrad_edu as tg  # noqa: E402
+from pinn_utils import _flat, _one_blas_thread, _set_flat, output_path, save_figure  # noqa: E402
 from tinygrad_edu import Tensor, physics  # noqa: E402
 
 

@@ -9,9 +9,9 @@ import weakref
 
 import numpy as np
 import pytest
-from helpers import assert_close, torch_or_skip
 
 import tinygrad_edu as tg
+from helpers import assert_close, torch_or_skip
 from tinygrad_edu import Tensor, autograd
 from tinygrad_edu.autograd import Function
 from tinygrad_edu.gradcheck import GradcheckError

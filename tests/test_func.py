@@ -10,13 +10,13 @@ import math
 
 import numpy
 import pytest
-from conftest import to_numpy
-from helpers import torch_or_skip
 from scipy.optimize import rosen, rosen_hess
 
 import tinygrad_edu as tg
 import tinygrad_edu.numpy as np
 import tinygrad_edu.numpy.random as npr
+from conftest import to_numpy
+from helpers import torch_or_skip
 from tinygrad_edu import Tensor
 from tinygrad_edu.func import elementwise_grad, grad, hessian, hvp, jacobian, jvp, value_and_grad
 

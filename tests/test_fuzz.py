@@ -34,12 +34,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fuzz_ops import BIG, MAX_ELEMENTS, OPS, Op, Step, torch_module
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as NF
+from fuzz_ops import BIG, MAX_ELEMENTS, OPS, Op, Step, torch_module
 from tinygrad_edu import Tensor, autograd
 
 settings.register_profile(

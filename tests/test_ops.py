@@ -13,13 +13,13 @@ import math
 
 import numpy as np
 import pytest
-from helpers import SETTINGS, assert_close, check_fd, check_forward, check_torch, draw, tensors, torch_or_skip
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import special
 
 import tinygrad_edu as tg
+from helpers import SETTINGS, assert_close, check_fd, check_forward, check_torch, draw, tensors, torch_or_skip
 from tinygrad_edu import Tensor
 
 seeds = st.integers(0, 2**32 - 1)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import assert_close
 
 import tinygrad_edu as tg
+from helpers import assert_close
 from tinygrad_edu import Tensor, autograd, backend
 
 # ------------------------------------------------------------------------------- dtype rules
