@@ -22,13 +22,19 @@ def median_time(fn: Callable[[], object], repeats: int = 15, number: int = 20, w
 
 
 def interleaved(fns: dict[str, Callable[[], object]], rounds: int = 7, number: int = 20) -> dict[str, float]:
-    """Median times of several implementations, measured in turn so that load affects all alike."""
+    """Median times of several implementations, measured in turn so that load affects all alike.
+
+    The order rotates every round: a library whose worker threads keep spinning after it returns
+    (PyTorch's) would otherwise always slow down the same neighbour.
+    """
     for fn in fns.values():
         for _ in range(3):
             fn()
+    names = list(fns)
     samples: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            fn = fns[name]
             t0 = time.perf_counter()
             for _ in range(number):
                 fn()
