@@ -35,6 +35,7 @@ from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.callbacks import Callback, EarlyStopping, TrainerState
 from tinygrad_edu.data import DataLoader
 from tinygrad_edu.metrics import correct_count
+from tinygrad_edu.ops.shape import concatenate
 from tinygrad_edu.tensor import Tensor
 
 __all__ = ["fit", "evaluate", "predict", "History", "get_loss", "Callback", "EarlyStopping"]
@@ -282,18 +283,16 @@ def evaluate(
 
 def predict(model: Any, X: Any, batch_size: int | None = 4096) -> Any:
     """The model's outputs for ``X`` as a host NumPy array, in evaluation mode and under ``no_grad()``."""
-    import numpy as np
-
     device, dtype = _model_device_dtype(model)
     loader = DataLoader(X, None, batch_size=batch_size or max(len(X), 1), shuffle=False, device=device, dtype=dtype)
     was_training = getattr(model, "training", False)
     model.eval()
     try:
         with no_grad():
-            outs = [model(xb).numpy() for xb in loader]
+            outs = [model(xb).detach() for xb in loader]
     finally:
         model.train(was_training)
-    return np.concatenate(outs) if outs else np.zeros((0,))
+    return concatenate(outs).numpy() if outs else backend.to_numpy(backend.xp("cpu").zeros((0,)))
 
 
 def _is_plateau(scheduler: Any) -> bool:
