@@ -10,4 +10,4 @@ derivative rule side by side.
 - :mod:`.conv`: convolution and pooling
 """
 
-from tinygrad_edu.ops import arithmetic, functions, reduce, shape, unary  # noqa: F401
+from tinygrad_edu.ops import arithmetic, conv, functions, nn, reduce, shape, unary  # noqa: F401
