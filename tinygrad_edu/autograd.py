@@ -226,16 +226,16 @@ def _check_finite(array: Any, fn: Function, phase: str, inputs: Sequence[Tensor]
 def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     """All non-leaf tensors that ``roots`` depend on, each after its inputs (no recursion)."""
     order: list[Tensor] = []
-    visited: set[int] = set()
+    visited: set[Tensor] = set()  # tensors hash by identity, so they can be members directly
     stack = [(r, False) for r in roots if r._ctx is not None]
     while stack:
         t, inputs_done = stack.pop()
         if inputs_done:
             order.append(t)
             continue
-        if id(t) in visited:
+        if t in visited:
             continue
-        visited.add(id(t))
+        visited.add(t)
         fn = t._ctx
         if fn.inputs is None:
             raise RuntimeError(
@@ -245,7 +245,7 @@ def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
             )
         stack.append((t, True))
         for p in fn.inputs:
-            if p._ctx is not None and id(p) not in visited:
+            if p._ctx is not None and p not in visited:
                 stack.append((p, False))
     return order
 
@@ -316,7 +316,8 @@ def run_backward(
     player.
     """
 
-    owned: set[int] = set()  # ids of sums this pass allocated, which it may add into in place
+    # Tensors hash by identity, so they serve as keys directly (faster than their id()).
+    owned: set[Tensor] = set()  # sums this pass allocated, which it may add into in place
 
     def accumulate(a: Tensor | None, b: Tensor) -> Tensor:
         # A tensor used several times gets the sum of the gradients from each use. Outside
@@ -325,28 +326,28 @@ def run_backward(
             return b
         if create_graph:
             return a + b
-        if id(a) in owned:
+        if a in owned:
             a.data += b.data
             return a
         total = Tensor._make(a.data + b.data, a.device)
-        owned.add(id(total))
+        owned.add(total)
         return total
 
     order = topological_order(roots)
-    target_ids = None if targets is None else {id(t) for t in targets}
-    if target_ids is None:
+    target_set = None if targets is None else set(targets)
+    if target_set is None:
         needed = None
     else:  # a tensor is needed when it is a target or leads to one; inputs come first in order
-        needed = set(target_ids)
+        needed = set(target_set)
         for t in order:
-            if any(id(p) in needed for p in t._ctx.inputs):
-                needed.add(id(t))
-    grads: dict[int, Tensor] = {}  # the adjoint dL/dt of every tensor reached so far, by id
-    leaves: dict[int, Tensor] = {}
+            if any(p in needed for p in t._ctx.inputs):
+                needed.add(t)
+    grads: dict[Tensor, Tensor] = {}  # the adjoint dL/dt of every tensor reached so far
+    leaves: dict[Tensor, None] = {}  # leaves reached, in order
     for r, g in zip(roots, root_grads):
-        grads[id(r)] = accumulate(grads.get(id(r)), g)
+        grads[r] = accumulate(grads.get(r), g)
         if r._ctx is None:
-            leaves[id(r)] = r
+            leaves[r] = None
     found: dict[int, Tensor] = {}
 
     anomaly = _mode.detect_anomaly
@@ -354,18 +355,18 @@ def run_backward(
         for i in range(len(order) - 1, -1, -1):
             t = order[i]
             order[i] = None  # release our reference as we go, so memory falls during backward
-            g = grads.pop(id(t), None)
+            g = grads.pop(t, None)
             if g is None:
                 continue
-            owned.discard(id(g))  # from here on g may be shared: never add into it in place
-            if target_ids is not None and id(t) in target_ids:
+            owned.discard(g)  # from here on g may be shared: never add into it in place
+            if target_set is not None and t in target_set:
                 found[id(t)] = g
             fn = t._ctx
             inputs = fn.inputs
             if needed is None:
                 need = [p.requires_grad for p in inputs]
             else:
-                need = [id(p) in needed for p in inputs]
+                need = [p in needed for p in inputs]
             if True not in need:
                 continue
             if fn._versions != [p._version for p in inputs]:
@@ -386,24 +387,23 @@ def run_backward(
                     _raise_bad_grad_shape(fn, inputs, p, gp)
                 if anomaly:
                     _check_finite(gp.data, fn, "backward", inputs)
-                key = id(p)
-                prev = grads.get(key)
-                grads[key] = gp if prev is None else accumulate(prev, gp)
+                prev = grads.get(p)
+                grads[p] = gp if prev is None else accumulate(prev, gp)
                 if p._ctx is None:
-                    leaves[key] = p
+                    leaves[p] = None
             if not retain_graph:
                 fn.inputs = None  # free the saved tensors; a second backward raises
         handed_out = {id(g.data) for g in root_grads}  # the caller's arrays are not ours to give
-        for key, p in leaves.items():
-            g = grads.pop(key, None)
+        for p in leaves:
+            g = grads.pop(p, None)
             if g is None:
                 continue
-            owned.discard(id(g))
-            if target_ids is None:
+            owned.discard(g)
+            if target_set is None:
                 if p.requires_grad:
                     p.grad = accumulate(p.grad, g if create_graph else _own(g, handed_out))
-            elif key in target_ids:
-                found[key] = g
+            elif p in target_set:
+                found[id(p)] = g
     if not create_graph:  # hand out arrays of their own, as .grad gets
         for key, g in found.items():
             found[key] = _own(g, handed_out)
