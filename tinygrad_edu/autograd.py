@@ -369,8 +369,6 @@ def run_backward(
                 need = [p in needed for p in inputs]
             if True not in need:
                 continue
-            if fn._versions != [p._version for p in inputs]:
-                _raise_modified(fn)
             fn.needs_input_grad = need
             if anomaly:
                 in_grads = _backward_for_anomaly(fn, g)
@@ -380,7 +378,9 @@ def run_backward(
                 in_grads = (in_grads,)
             if observer is not None:
                 observer(t, g, fn, in_grads)
-            for p, gp, wanted in zip(inputs, in_grads, need):
+            for p, gp, wanted, version in zip(inputs, in_grads, need, fn._versions):
+                if p._version != version:  # changed in place since the forward pass: the rule used new values
+                    _raise_modified(fn)
                 if gp is None or not wanted:
                     continue
                 if gp.data.shape != p.data.shape:  # a rule that forgot to sum over broadcast axes, say
