@@ -119,6 +119,7 @@ class Function:
     needs_input_grad: list[bool] = []
     created_at: str | None = None
     out_device: str | None = None  # set by the one op that moves data between devices
+    xp = backend.ARRAY_MODULES["cpu"]  # the array library of the inputs: NumPy unless set per node
 
     def forward(self, *xs: Any) -> Any:
         raise NotImplementedError
@@ -166,7 +167,8 @@ class Function:
                         "move them with .to(device) first"
                     )
             arrays = [t.data for t in inputs]
-        fn.xp = _ARRAY_MODULES[device]
+        if device != "cpu":
+            fn.xp = _ARRAY_MODULES[device]
         try:
             data = fn.forward(*arrays)
         except (ValueError, TypeError, IndexError) as e:
@@ -358,7 +360,8 @@ def run_backward(
             g = grads.pop(t, None)
             if g is None:
                 continue
-            owned.discard(g)  # from here on g may be shared: never add into it in place
+            if owned:
+                owned.discard(g)  # from here on g may be shared: never add into it in place
             if target_set is not None and t in target_set:
                 found[id(t)] = g
             fn = t._ctx
