@@ -116,7 +116,7 @@ class Function:
     """
 
     inputs: tuple[Tensor, ...] | None
-    needs_input_grad: list[bool] = ()  # set before each call of backward
+    needs_input_grad: Sequence[bool] = ()  # set before each call of backward
     created_at: str | None = None
     out_device: str | None = None  # set by the one op that moves data between devices
     xp = backend.ARRAY_MODULES["cpu"]  # the array library of the inputs: NumPy unless set per node
