@@ -400,9 +400,12 @@ def run_backward(
                 if anomaly:
                     _check_finite(gp.data, fn, "backward", inputs)
                 prev = grads.get(p)
-                grads[p] = gp if prev is None else accumulate(prev, gp)
-                if p._ctx is None:
-                    leaves[p] = None
+                if prev is None:  # the first gradient to reach p
+                    grads[p] = gp
+                    if p._ctx is None:
+                        leaves[p] = None
+                else:
+                    grads[p] = accumulate(prev, gp)
             if not retain_graph:
                 fn.inputs = None  # free the saved tensors; a second backward raises
         handed_out = {id(g.data) for g in root_grads}  # the caller's arrays are not ours to give
