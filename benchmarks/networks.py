@@ -52,7 +52,7 @@ class NumpyMLP:
             z += b
             zs.append(z)
             if i < len(self.W) - 1:
-                a = np.where(z > 0, z, SLOPE * z)
+                a = np.maximum(z, SLOPE * z)  # leaky ReLU (SLOPE < 1); faster than np.where
                 acts.append(a)
         z = zs[-1]
         p = np.exp(z - z.max(axis=1, keepdims=True))
@@ -67,7 +67,10 @@ class NumpyMLP:
             gb[l] = delta.sum(axis=0)
             if l:
                 delta = delta @ self.W[l].T
-                delta *= np.where(zs[l - 1] > 0, 1.0, SLOPE).astype(delta.dtype)
+                d = (zs[l - 1] > 0).astype(delta.dtype)  # f'(z): 1 where z > 0, else SLOPE
+                d *= 1 - SLOPE
+                d += SLOPE
+                delta *= d
         self.t += 1
         b1, b2 = self.betas
         c1, c2 = 1 - b1**self.t, 1 - b2**self.t
