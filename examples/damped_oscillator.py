@@ -26,8 +26,8 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import tinygrad_edu as tg  # noqa: E402
-from pinn_utils import Timer, levenberg_marquardt, output_path, plot_1d, train_adam  # noqa: E402
-from tinygrad_edu import nn, no_grad, physics  # noqa: E402
+from pinn_utils import compare_on_interval, fit_residual, output_path, plot_1d  # noqa: E402
+from tinygrad_edu import nn, physics  # noqa: E402
 
 
 def exact_solution(t: np.ndarray, omega: float, zeta: float, x0: float, v0: float) -> np.ndarray:
@@ -71,28 +71,10 @@ def solve(
         x, v = yt[:, 0], yt[:, 1]
         return tg.stack([dy[:, 0] - v, dy[:, 1] + omega**2 * x + 2 * zeta * omega * v], axis=1)
 
-    def loss():
-        return (residual() ** 2).mean()
-
-    params = list(net.parameters())
-    log = 200 if verbose else 0
-    with Timer() as timer:
-        adam_history = train_adam(loss, params, adam_steps, lr=1e-2, lr_final=1e-3, log_every=log)
-        lm_history = levenberg_marquardt(residual, params, lm_steps, log_every=log // 10)
-    t_test = np.linspace(0.0, T, n_test)
-    with no_grad():
-        predicted = y(tg.Tensor(t_test.reshape(-1, 1))).numpy()
-    exact = exact_solution(t_test, omega, zeta, x0, v0)
-    return dict(
-        model=y,
-        t=t_test,
-        predicted=predicted,
-        exact=exact,
-        max_error=float(np.abs(predicted - exact).max()),
-        seconds=timer.seconds,
-        cpu_seconds=timer.cpu_seconds,
-        history=adam_history + lm_history,
-    )
+    fit = fit_residual(residual, list(net.parameters()), adam_steps, lm_steps, log_every=200 if verbose else 0)
+    result = compare_on_interval(y, lambda t: exact_solution(t, omega, zeta, x0, v0), 0.0, T, n_test)
+    result["t"] = result.pop("x")
+    return dict(model=y, **result, **fit)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -23,8 +23,8 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import tinygrad_edu as tg  # noqa: E402
-from pinn_utils import Timer, levenberg_marquardt, output_path, plot_1d, train_adam  # noqa: E402
-from tinygrad_edu import nn, no_grad, physics  # noqa: E402
+from pinn_utils import compare_on_interval, fit_residual, output_path, plot_1d  # noqa: E402
+from tinygrad_edu import nn, physics  # noqa: E402
 
 
 def solve(
@@ -48,27 +48,9 @@ def solve(
         gx = g(x)
         return physics.input_grad(gx, x) + gamma * gx
 
-    def loss():
-        return (residual() ** 2).mean()
-
-    log = 100 if verbose else 0
-    with Timer() as timer:
-        adam_history = train_adam(loss, g.parameters(), adam_steps, lr=1e-2, lr_final=1e-3, log_every=log)
-        lm_history = levenberg_marquardt(residual, g.parameters(), lm_steps, log_every=log // 5)
-    x_test = np.linspace(0.0, 1.0, n_test)
-    with no_grad():
-        predicted = g(tg.Tensor(x_test.reshape(-1, 1))).numpy().ravel()
-    exact = g0 * np.exp(-gamma * x_test)
-    return dict(
-        model=g,
-        x=x_test,
-        predicted=predicted,
-        exact=exact,
-        max_error=float(np.abs(predicted - exact).max()),
-        seconds=timer.seconds,
-        cpu_seconds=timer.cpu_seconds,
-        history=adam_history + lm_history,
-    )
+    fit = fit_residual(residual, list(g.parameters()), adam_steps, lm_steps, log_every=100 if verbose else 0)
+    result = compare_on_interval(g, lambda x: g0 * np.exp(-gamma * x), 0.0, 1.0, n_test)
+    return dict(model=g, **result, **fit)
 
 
 def main(argv: list[str] | None = None) -> dict:

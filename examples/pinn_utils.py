@@ -137,6 +137,30 @@ class Timer:
         self.cpu_seconds = time.process_time() - self.cpu_start
 
 
+def fit_residual(
+    residual: Callable[[], Tensor], params: Sequence[Tensor], adam_steps: int, lm_steps: int, log_every: int = 0
+) -> dict:
+    """Adam on the mean squared residual, then Levenberg-Marquardt; the history and the timings."""
+    with Timer() as timer:
+        history = train_adam(
+            lambda: (residual() ** 2).mean(), params, adam_steps, lr=1e-2, lr_final=1e-3, log_every=log_every
+        )
+        history += levenberg_marquardt(residual, params, lm_steps, log_every=log_every // 5)
+    return dict(history=history, seconds=timer.seconds, cpu_seconds=timer.cpu_seconds)
+
+
+def compare_on_interval(
+    model: Callable[[Tensor], Tensor], exact: Callable[[np.ndarray], np.ndarray], low: float, high: float, n_test: int
+) -> dict:
+    """The trained model against the exact solution on ``n_test`` points of [low, high]."""
+    x = np.linspace(low, high, n_test)
+    with no_grad():
+        predicted = model(Tensor(x.reshape(-1, 1))).numpy()
+    expected = exact(x)
+    predicted = predicted.reshape(expected.shape)
+    return dict(x=x, predicted=predicted, exact=expected, max_error=float(np.abs(predicted - expected).max()))
+
+
 def output_path(out: str | os.PathLike, name: str) -> pathlib.Path:
     folder = pathlib.Path(out)
     folder.mkdir(parents=True, exist_ok=True)

@@ -23,8 +23,8 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import tinygrad_edu as tg  # noqa: E402
-from pinn_utils import Timer, levenberg_marquardt, output_path, plot_1d, train_adam  # noqa: E402
-from tinygrad_edu import nn, no_grad, physics  # noqa: E402
+from pinn_utils import compare_on_interval, fit_residual, output_path, plot_1d  # noqa: E402
+from tinygrad_edu import nn, physics  # noqa: E402
 
 
 def source(x: tg.Tensor) -> tg.Tensor:
@@ -55,27 +55,9 @@ def solve(
     def residual():
         return physics.laplacian(u(x), x) + f
 
-    def loss():
-        return (residual() ** 2).mean()
-
-    log = 100 if verbose else 0
-    with Timer() as timer:
-        adam_history = train_adam(loss, u.parameters(), adam_steps, lr=1e-2, lr_final=1e-3, log_every=log)
-        lm_history = levenberg_marquardt(residual, u.parameters(), lm_steps, log_every=log // 5)
-    x_test = np.linspace(0.0, 1.0, n_test)
-    with no_grad():
-        predicted = u(tg.Tensor(x_test.reshape(-1, 1))).numpy().ravel()
-    exact = exact_solution(x_test)
-    return dict(
-        model=u,
-        x=x_test,
-        predicted=predicted,
-        exact=exact,
-        max_error=float(np.abs(predicted - exact).max()),
-        seconds=timer.seconds,
-        cpu_seconds=timer.cpu_seconds,
-        history=adam_history + lm_history,
-    )
+    fit = fit_residual(residual, list(u.parameters()), adam_steps, lm_steps, log_every=100 if verbose else 0)
+    result = compare_on_interval(u, exact_solution, 0.0, 1.0, n_test)
+    return dict(model=u, **result, **fit)
 
 
 def main(argv: list[str] | None = None) -> dict:
