@@ -32,6 +32,7 @@ from tinygrad_edu.datasets import (
     load_mnist,
     read_idx,
 )
+from tinygrad_edu.ops.functions import one_hot as _engine_one_hot
 from tinygrad_edu.tensor import Tensor
 
 __all__ = [
@@ -101,20 +102,11 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def one_hot(y: Any, num_classes: int | None = None, dtype: Any = np.float64) -> np.ndarray:
-    """Integer labels (n,) as a one-hot matrix (n, num_classes) (host NumPy; ``Tensor.one_hot`` works on tensors)."""
+    """Integer labels (n,) as a one-hot matrix (n, num_classes), on the host (``tinygrad_edu.one_hot`` for tensors)."""
     y = np.asarray(y)
-    if y.dtype.kind not in "iu":
-        if y.dtype.kind == "f" and np.all(y == np.round(y)):
-            y = y.astype(np.int64)
-        else:
-            raise TypeError(f"one_hot: labels must be integers, got {y.dtype}")
-    y = y.reshape(-1)
-    k = int(y.max()) + 1 if num_classes is None and y.size else (num_classes or 0)
-    if y.size and (y.min() < 0 or y.max() >= k):
-        raise ValueError(f"one_hot: labels must lie in [0, {k}), got values from {y.min()} to {y.max()}")
-    out = np.zeros((y.size, k), dtype=dtype)
-    out[np.arange(y.size), y] = 1
-    return out
+    if y.dtype.kind == "f" and np.all(y == np.round(y)):  # labels read as floats, e.g. from a CSV
+        y = y.astype(np.int64)
+    return _engine_one_hot(y.reshape(-1), -1 if num_classes is None else num_classes).numpy().astype(dtype, copy=False)
 
 
 class Standardizer:

@@ -22,6 +22,7 @@ from tinygrad_edu.course.activations import LRELU, RELU, derivate, identity, sig
 from tinygrad_edu.course.costs import CostCrossEntropy, CostLogReg, CostOLS
 from tinygrad_edu.course.ffnn import FFNN
 from tinygrad_edu.course.schedulers import Adagrad, AdagradMomentum, Adam, Constant, Momentum, RMS_prop, Scheduler
+from tinygrad_edu.data import one_hot
 
 
 def onehot(target: Any) -> np.ndarray:
@@ -32,9 +33,7 @@ def onehot(target: Any) -> np.ndarray:
             f"onehot: target must be a 1-D array of non-negative integer labels, got {target.dtype} "
             f"of shape {target.shape}"
         )
-    out = np.zeros((target.size, int(target.max()) + 1 if target.size else 0))
-    out[np.arange(target.size), target] = 1
-    return out
+    return one_hot(target)
 
 
 __all__ = [
