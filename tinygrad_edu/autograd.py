@@ -297,12 +297,7 @@ def _own(g: Tensor, handed_out: set[int]) -> Tensor:
     place (weight decay, clipping) never changes another, as in PyTorch.
     """
     data = g.data
-    flags = getattr(data, "flags", None)
-    if (
-        id(data) in handed_out
-        or getattr(data, "base", None) is not None
-        or (flags is not None and not getattr(flags, "writeable", True))
-    ):
+    if id(data) in handed_out or data.base is not None:  # shared, or a view (broadcast views are read-only)
         data = data.copy()
     handed_out.add(id(data))
     return Tensor._make(data, g.device)
