@@ -7,7 +7,6 @@ what it means in PyTorch.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -88,16 +87,7 @@ class Conv2d(Module):
 
     def reset_parameters(self, init: str | Callable[[Tensor], Any] | None = None) -> None:
         """Draw new weights (PyTorch's default rule, or ``init``)."""
-        if init is None:
-            nn_init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-            if self.bias is not None:
-                fan_in = self.weight.size // self.out_channels
-                bound = 1.0 / math.sqrt(fan_in)
-                nn_init.uniform_(self.bias, -bound, bound)
-        else:
-            nn_init.get_initializer(init)(self.weight)
-            if self.bias is not None:
-                nn_init.zeros_(self.bias)
+        nn_init._reset_layer(self.weight, self.bias, init)
 
     def forward(self, x: Tensor) -> Tensor:
         return conv_ops.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)

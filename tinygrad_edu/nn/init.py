@@ -161,3 +161,21 @@ def get_initializer(init: str | Callable[[Tensor], Any]) -> Callable[[Tensor], A
     if key not in _BY_NAME:
         raise ValueError(f"unknown init {init!r}; expected a callable or one of {sorted(_BY_NAME)}")
     return _BY_NAME[key]
+
+
+def _reset_layer(weight: Tensor, bias: Tensor | None, init: str | Callable[[Tensor], Any] | None = None) -> None:
+    """Initialize a layer's weight (out, ...) and bias: PyTorch's default rule, or ``init`` and zero bias.
+
+    The default is ``kaiming_uniform_(weight, a=sqrt(5))``, i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and
+    the same bound for the bias; fan_in is the number of inputs of one output unit.
+    """
+    if init is not None:
+        get_initializer(init)(weight)
+        if bias is not None:
+            zeros_(bias)
+        return
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in = weight.size // weight.shape[0] if weight.shape[0] else 0
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        uniform_(bias, -bound, bound)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -49,15 +48,7 @@ class Linear(Module):
 
     def reset_parameters(self, init: str | Callable[[Tensor], Any] | None = None) -> None:
         """Draw new weights (PyTorch's default rule, or ``init``)."""
-        if init is None:
-            nn_init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-            if self.bias is not None:
-                bound = 1.0 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
-                nn_init.uniform_(self.bias, -bound, bound)
-        else:
-            nn_init.get_initializer(init)(self.weight)
-            if self.bias is not None:
-                nn_init.zeros_(self.bias)
+        nn_init._reset_layer(self.weight, self.bias, init)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.linear(x, self.weight, self.bias)
