@@ -584,3 +584,23 @@ def test_module_without_super_init_still_finds_parameters():
     assert not m.training
     with pytest.raises(NotImplementedError, match="forward"):
         nn.Module()(1)
+
+
+def test_parameters_to_vector_and_back():
+    from tinygrad_edu.nn.utils import parameters_to_vector, vector_to_parameters
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    params = list(model.parameters())
+    vec = parameters_to_vector(params)
+    assert vec.shape == (3 * 4 + 4 + 4 * 2 + 2,)
+    np.testing.assert_array_equal(vec.numpy()[:12], params[0].numpy().reshape(-1))
+    vec.sum().backward()  # differentiable: every parameter gets a gradient of ones
+    assert all(np.all(p.grad.numpy() == 1) for p in params)
+    new = tg.Tensor(np.arange(vec.size, dtype=np.float64))
+    vector_to_parameters(new, params)
+    np.testing.assert_array_equal(parameters_to_vector(params).numpy(), new.numpy())
+    before = [p.numpy().copy() for p in params]
+    with pytest.raises(ValueError, match="vector has 5 values, parameters take 26"):
+        vector_to_parameters(tg.Tensor(np.zeros(5)), params)
+    for p, b in zip(params, before):  # a wrong vector changes nothing
+        np.testing.assert_array_equal(p.numpy(), b)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from tinygrad_edu.ops.shape import concatenate
 from tinygrad_edu.tensor import Tensor
 
 
@@ -81,20 +82,17 @@ def l2_penalty(parameters: Tensor | Iterable[Tensor], lam: float) -> Tensor:
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters as one flat vector (differentiable)."""
-    from tinygrad_edu.ops.shape import concatenate
-
     return concatenate([p.reshape(-1) for p in parameters])
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     """Copy the values of a flat vector into the parameters, in place."""
+    parameters = list(parameters)
+    total = sum(p.size for p in parameters)
+    if total != vec.size:  # checked first, so that a wrong vector changes nothing
+        raise ValueError(f"vector_to_parameters: the vector has {vec.size} values, parameters take {total}")
     start = 0
     for p in parameters:
-        n = p.size
-        if start + n > vec.size:
-            raise ValueError(f"vector_to_parameters: the vector of {vec.size} values is too short")
-        p.data[...] = vec.data[start : start + n].reshape(p.shape)
+        p.data[...] = vec.data[start : start + p.size].reshape(p.shape)
         p._bump()
-        start += n
-    if start != vec.size:
-        raise ValueError(f"vector_to_parameters: the vector has {vec.size} values, parameters take {start}")
+        start += p.size
