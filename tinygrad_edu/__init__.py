@@ -27,7 +27,7 @@ from tinygrad_edu.creation import (
 )
 from tinygrad_edu.gradcheck import gradcheck, gradcheck_report, gradgradcheck
 from tinygrad_edu.ops.functions import concatenate, maximum, minimum, one_hot, stack, where
-from tinygrad_edu import func, nn, optim  # noqa: E402  (after the engine: they build on it)
+from tinygrad_edu import func, nn, optim, special  # noqa: E402  (after the engine: they build on it)
 from tinygrad_edu.serialization import load, save
 from tinygrad_edu import data, models, physics, train  # noqa: E402  (the layers above the library)
 
@@ -74,6 +74,7 @@ __all__ = [
     "func",
     "nn",
     "optim",
+    "special",
     "save",
     "load",
     "data",

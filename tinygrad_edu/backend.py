@@ -245,6 +245,27 @@ def expit(array: Array) -> Array:
     return _expit(array)
 
 
+def special(name: str, device: str = "cpu") -> Any:
+    """A function of ``scipy.special`` for arrays on ``device`` (``cupyx.scipy.special`` on the GPU)."""
+    if device == "cpu":
+        import scipy.special as lib
+    else:
+        import cupyx.scipy.special as lib
+    fn = getattr(lib, name, None)
+    if fn is None:
+        raise NotImplementedError(
+            f"scipy.special.{name} has no GPU twin in cupyx.scipy.special; move the tensor to the CPU first"
+        )
+    return fn
+
+
+def scipy_module(name: str) -> types.ModuleType:
+    """A host SciPy submodule (``"special"``, ``"stats"``), for namespaces that call SciPy on arrays."""
+    import importlib
+
+    return importlib.import_module(f"scipy.{name}")
+
+
 def errstate(**kw: Any):
     """NumPy's floating-point error context (a no-op on CuPy)."""
     return np.errstate(**kw)

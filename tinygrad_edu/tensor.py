@@ -535,6 +535,24 @@ class Tensor:
     def erf(self) -> Tensor:
         return ops.unary.Erf.apply(self)
 
+    def erfc(self) -> Tensor:
+        return ops.special.Erfc.apply(self)
+
+    def logit(self, eps: float | None = None) -> Tensor:
+        """``log(p / (1 - p))``; with ``eps``, p is first clamped to [eps, 1 - eps], as in PyTorch."""
+        return ops.special.Logit.apply(self if eps is None else self.clip(eps, 1.0 - eps))
+
+    def lgamma(self) -> Tensor:
+        """``log |Gamma(x)|``; its derivative is ``digamma``."""
+        return ops.special.Gammaln.apply(self)
+
+    def digamma(self) -> Tensor:
+        return ops.special.Digamma.apply(self)
+
+    def polygamma(self, n: int) -> Tensor:
+        """The n-th derivative of ``digamma`` (``n = 0`` is digamma itself)."""
+        return ops.special.Polygamma.apply(self, n=ops.special.check_order(n, "polygamma"))
+
     def gelu(self, approximate: str = "none") -> Tensor:
         """``x Phi(x)``, Phi the normal CDF; ``approximate="tanh"`` uses the tanh formula."""
         if approximate == "none":

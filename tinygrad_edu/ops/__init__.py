@@ -8,6 +8,8 @@ derivative rule side by side.
 - :mod:`.functions`: the ops that take several tensors, as functions of the package
 - :mod:`.nn`: fused ops for networks (affine layer, softmax cross-entropy)
 - :mod:`.conv`: convolution and pooling
+- :mod:`.special`: SciPy's special functions (erfc, logit, lgamma, digamma, polygamma, logsumexp, inverses)
+- :mod:`.normal`: the normal distribution's pdf, log-pdf, cdf and log-cdf
 """
 
-from tinygrad_edu.ops import arithmetic, conv, functions, nn, reduce, shape, unary  # noqa: F401
+from tinygrad_edu.ops import arithmetic, conv, functions, nn, normal, reduce, shape, special, unary  # noqa: F401

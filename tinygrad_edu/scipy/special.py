@@ -1,0 +1,112 @@
+"""``scipy.special`` with derivatives: ``import tinygrad_edu.scipy.special as sp``.
+
+On Tensors each function is an op of ``tinygrad_edu/ops/special.py`` (or ``ops/normal.py``)
+with its derivative rule; on arrays and numbers it is SciPy's own function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tinygrad_edu import backend
+from tinygrad_edu.ops import normal as _N
+from tinygrad_edu.ops import reduce as _R
+from tinygrad_edu.ops import special as _S
+from tinygrad_edu.scipy._wrap import as_tensors, guarded_getattr, has_tensor, refuse_extra
+from tinygrad_edu.tensor import Tensor
+
+_sp = backend.scipy_module("special")
+
+# The names that differentiate on Tensors (the coverage page, docs/autograd-coverage.md, reads this).
+DIFFERENTIABLE = (
+    "erf",
+    "erfc",
+    "erfinv",
+    "erfcinv",
+    "expit",
+    "logit",
+    "gammaln",
+    "digamma",
+    "psi",
+    "polygamma",
+    "logsumexp",
+    "ndtr",
+    "log_ndtr",
+    "ndtri",
+)
+__all__ = list(DIFFERENTIABLE)
+
+
+def _standard_normal(op: type) -> Callable[[Tensor], Tensor]:
+    return lambda x: op.apply(*as_tensors(x, 0.0, 1.0))
+
+
+def _unary(name: str, tensor_fn: Callable[[Tensor], Tensor], formula: str) -> Callable:
+    sp_fn = getattr(_sp, name)
+
+    def fn(x: Any, *args: Any, **kw: Any) -> Any:
+        if not has_tensor(x):
+            return sp_fn(x, *args, **kw)
+        if args or kw:
+            raise TypeError(f"tinygrad_edu.scipy.special.{name}: extra arguments are not supported for Tensors")
+        (x,) = as_tensors(x)
+        return tensor_fn(x)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``scipy.special.{name}``, differentiable for Tensors: {formula}."
+    return fn
+
+
+erf = _unary("erf", Tensor.erf, "2/sqrt(pi) int_0^x e^(-t^2) dt; d/dx = 2/sqrt(pi) e^(-x^2)")
+erfc = _unary("erfc", Tensor.erfc, "1 - erf(x); d/dx = -2/sqrt(pi) e^(-x^2)")
+erfinv = _unary("erfinv", _S.Erfinv.apply, "the inverse of erf; d/dx = sqrt(pi)/2 e^(y^2)")
+erfcinv = _unary("erfcinv", _S.Erfcinv.apply, "the inverse of erfc; d/dx = -sqrt(pi)/2 e^(y^2)")
+expit = _unary("expit", Tensor.sigmoid, "1 / (1 + e^-x); d/dx = y (1 - y)")
+logit = _unary("logit", Tensor.logit, "log(p / (1 - p)); d/dp = 1 / (p (1 - p))")
+gammaln = _unary("gammaln", Tensor.lgamma, "log |Gamma(x)|; d/dx = digamma(x)")
+digamma = _unary("digamma", Tensor.digamma, "d/dx log Gamma(x); d/dx = polygamma(1, x)")
+psi = _unary("psi", Tensor.digamma, "digamma's other name; d/dx = polygamma(1, x)")
+ndtr = _unary("ndtr", _standard_normal(_N.NormCdf), "Phi(x), the standard normal CDF; d/dx = phi(x)")
+log_ndtr = _unary("log_ndtr", _standard_normal(_N.NormLogCdf), "log Phi(x), accurate in the tail")
+ndtri = _unary("ndtri", _S.Ndtri.apply, "Phi^-1(q); d/dq = 1 / phi(y)")
+
+
+def polygamma(n: Any, x: Any) -> Any:
+    """``scipy.special.polygamma(n, x)``: the n-th derivative of digamma; differentiable in ``x``
+    (d/dx = polygamma(n + 1, x)), not in the integer order ``n``."""
+    if isinstance(n, Tensor):
+        if n.requires_grad:
+            raise TypeError("polygamma: the order n is an integer and has no derivative; pass a Python int")
+        n = n.item()
+    if not has_tensor(x):
+        return _sp.polygamma(n, x)
+    (x,) = as_tensors(x)
+    return x.polygamma(_S.check_order(n, "polygamma"))
+
+
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    if len(shape) > len(target):
+        return False
+    return all(n in (1, m) for n, m in zip(shape[::-1], target[::-1]))
+
+
+def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False, return_sign: bool = False) -> Any:
+    """``scipy.special.logsumexp``: ``log sum b e^a`` over ``axis``, computed without overflow.
+
+    Differentiable in ``a`` (d/da_i = b_i e^(a_i - y), a weighted softmax) and in ``b``
+    (d/db_i = e^(a_i - y)). For Tensors ``b`` must broadcast to the shape of ``a``.
+    """
+    if not has_tensor(a, b):
+        return _sp.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
+    refuse_extra("logsumexp", return_sign=return_sign or None)
+    a, *rest = as_tensors(a) if b is None else as_tensors(a, b)
+    ax = _R.normalize_axis(tuple(axis) if isinstance(axis, list) else axis, a.ndim, "logsumexp")
+    if rest and not _broadcasts_to(rest[0].shape, a.shape):
+        raise ValueError(
+            f"logsumexp: b of shape {tuple(rest[0].shape)} must broadcast to the shape {tuple(a.shape)} of a"
+        )
+    return _S.LogSumExp.apply(a, *rest, axis=ax, keepdims=bool(keepdims))
+
+
+__getattr__ = guarded_getattr("tinygrad_edu.scipy.special", _sp)
