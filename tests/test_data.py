@@ -218,7 +218,7 @@ def test_download_into_cache_once(clean_env, monkeypatch):
         calls.append(url)
         if url.startswith("m1/"):
             raise urllib.error.URLError("mirror 1 is down")
-        dest.write_bytes((served / url[3:]).read_bytes())
+        dest.write((served / url[3:]).read_bytes())
 
     monkeypatch.setattr(datasets, "_fetch_url", fake_fetch)
     X, y = data.load_mnist()
@@ -243,7 +243,7 @@ def test_download_checksum_mismatch(clean_env, monkeypatch):
     _tiny_published(monkeypatch, served)
 
     def evil_fetch(url, dest, timeout=30.0):
-        dest.write_bytes(gzip.compress(b"something else entirely"))
+        dest.write(gzip.compress(b"something else entirely"))
 
     monkeypatch.setattr(datasets, "_fetch_url", evil_fetch)
     with pytest.raises(data.ChecksumError, match="train-images-idx3-ubyte.gz from m1/: SHA-256 .* differs"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,7 +157,12 @@ class ModelCheckpoint(Callback):
         if not self.save_best_only or self._tracker.best_epoch != before:
             from tinygrad_edu import save
 
-            save(self.trainer.model.state_dict(), self.path.format(epoch=epoch))
+            save(self.trainer.model.state_dict(), self.filename(epoch))
+
+    def filename(self, epoch: int) -> str:
+        """The path for ``epoch``: each ``{epoch}`` (or ``{epoch:03d}``...) filled in; other braces, such as a
+        folder named ``run{1}``, are kept as written."""
+        return re.sub(r"\{epoch(?::([^{}]*))?\}", lambda m: format(epoch, m.group(1) or ""), self.path)
 
 
 class LambdaCallback(Callback):

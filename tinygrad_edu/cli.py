@@ -373,9 +373,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         "interrupted": history.interrupted,
         "best_epoch": history.best_epoch,
     }
-    from tinygrad_edu.train import _atomic_write
+    from tinygrad_edu.fileio import atomic_write
 
-    _atomic_write(out / "run.json", json.dumps(run, indent=2))
+    atomic_write(out / "run.json", json.dumps(run, indent=2))
     written.append("run.json")
     print(f"wrote {', '.join(str(out / w) for w in written)}")
     return 130 if history.interrupted else 0

@@ -22,13 +22,15 @@ import gzip
 import hashlib
 import os
 import struct
-import tempfile
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tinygrad_edu.fileio import atomic_write
 
 __all__ = [
     "load_mnist",
@@ -48,44 +50,107 @@ __all__ = [
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The content of a file, decompressed when it is gzipped (recognized by its magic bytes)."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise ValueError(f"{path}: broken gzip file ({e}); delete it and fetch it again") from None
-    return raw
+MAX_EXPANSION = 100  # a gzipped IDX file may expand this many times its size (beyond 64 MiB) before it is refused
 
 
-def _parse_idx(content: bytes, source: str = "<bytes>") -> np.ndarray:
-    """An array from the bytes of an IDX file: 2 zero bytes, a type code, the number of axes,
-    one big-endian uint32 per axis, then the values, big-endian, in C order."""
-    if len(content) < 4 or content[0] != 0 or content[1] != 0:
+def _read_exact(stream: Any, n: int, source: str, what: str) -> bytes:
+    data = stream.read(n)
+    if len(data) != n:
+        raise ValueError(f"{source}: truncated IDX {what}")
+    return data
+
+
+def _idx_header(stream: Any, source: str) -> tuple[bytes, tuple[int, ...], np.dtype, int]:
+    """Read the header (2 zero bytes, a type code, the number of axes, one big-endian uint32 per axis).
+
+    Returns the header bytes, the shape, the (big-endian) dtype and the number of value bytes,
+    computed with Python integers, so that forged dimensions cannot overflow.
+    """
+    head = stream.read(4)
+    if len(head) < 4 or head[0] != 0 or head[1] != 0:
         raise ValueError(f"{source}: not an IDX file (it must start with two zero bytes)")
-    code, ndim = content[2], content[3]
+    code, ndim = head[2], head[3]
     if code not in _IDX_DTYPES:
         raise ValueError(f"{source}: unknown IDX type code 0x{code:02x}")
-    header = 4 + 4 * ndim
-    if len(content) < header:
-        raise ValueError(f"{source}: truncated IDX header")
-    shape = struct.unpack(f">{ndim}I", content[4:header])
+    dims = _read_exact(stream, 4 * ndim, source, "header")
+    shape = struct.unpack(f">{ndim}I", dims)
     dt = np.dtype(_IDX_DTYPES[code])
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dt.itemsize
-    if len(content) != expected:
+    nbytes = dt.itemsize
+    for n in shape:
+        nbytes *= n
+    return head + dims, shape, dt, nbytes
+
+
+def _size(nbytes: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit}"
+    return f"{nbytes} bytes"
+
+
+def _read_values(stream: Any, header: bytes, shape: tuple[int, ...], dt: np.dtype, nbytes: int, source: str) -> Any:
+    """Fill one array of the announced size from the stream (the only allocation), hashing as it goes."""
+    digest = hashlib.sha256(header)
+    arr = np.empty(nbytes // dt.itemsize, dtype=dt)
+    buf = memoryview(arr.view(np.uint8))
+    got = 0
+    while got < nbytes:
+        n = stream.readinto(buf[got : min(nbytes, got + (1 << 22))])
+        if not n:
+            break
+        got += n
+    if got != nbytes or stream.read(1):
+        held = f"{len(header) + got} bytes" if got != nbytes else "more"
         raise ValueError(
-            f"{source}: IDX header announces shape {shape} ({expected} bytes) but the file holds {len(content)} bytes"
+            f"{source}: IDX header announces shape {shape} ({len(header) + nbytes} bytes) but the file holds {held}"
         )
-    arr = np.frombuffer(content, dtype=dt, offset=header).reshape(shape)
-    return arr.astype(dt.newbyteorder("="), copy=True)
+    digest.update(buf)
+    arr = arr.byteswap(inplace=True).view(dt.newbyteorder("=")) if dt.byteorder == ">" else arr
+    return arr.reshape(shape), digest.hexdigest()
 
 
-def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """Read an IDX file (``.gz`` or not) into a NumPy array of its own dtype (uint8 for MNIST)."""
+def _read_idx(path: Path, max_bytes: int | None = None) -> tuple[np.ndarray, str]:
+    """An IDX file (gzipped or not) as an array, and the SHA-256 of its decompressed content.
+
+    Sizes are checked against the header before anything is allocated: a plain file must hold
+    exactly what its header announces; a gzipped one is streamed, never decompressed beyond the
+    announced size, and refused when it would expand more than ``MAX_EXPANSION`` times (a
+    decompression bomb) unless ``max_bytes`` allows it.
+    """
+    source = str(path)
+    on_disk = path.stat().st_size
+    with open(path, "rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        stream = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
+        try:
+            header, shape, dt, nbytes = _idx_header(stream, source)
+            if not gzipped and len(header) + nbytes != on_disk:
+                raise ValueError(
+                    f"{source}: IDX header announces shape {shape} ({len(header) + nbytes} bytes) but the file "
+                    f"holds {on_disk} bytes"
+                )
+            limit = max(MAX_EXPANSION * on_disk, 64 << 20) if max_bytes is None else max_bytes
+            if gzipped and nbytes > limit:
+                raise ValueError(
+                    f"{source}: the gzipped IDX header announces shape {shape} ({_size(nbytes)}) from {_size(on_disk)} "
+                    f"on disk, over the limit of {_size(limit)} (a decompression bomb or a forged header?)"
+                )
+            return _read_values(stream, header, shape, dt, nbytes, source)
+        except (OSError, EOFError, zlib.error) as e:
+            raise ValueError(f"{source}: broken gzip file ({e}); delete it and fetch it again") from None
+
+
+def read_idx(path: str | os.PathLike, max_bytes: int | None = None) -> np.ndarray:
+    """Read an IDX file (``.gz`` or not) into a NumPy array of its own dtype (uint8 for MNIST).
+
+    Forged or damaged headers are refused before allocating (see ``MAX_EXPANSION``; ``max_bytes``
+    raises the limit for a genuinely huge gzipped file).
+    """
     path = Path(path)
-    return _parse_idx(_read_bytes(path), str(path))
+    if path.is_dir():
+        raise IsADirectoryError(f"read_idx: {path} is a folder, not an IDX file")
+    return _read_idx(path, max_bytes)[0]
 
 
 # --------------------------------------------------------------------------- where the files are
@@ -241,41 +306,46 @@ def find_dataset(name: str, root: str | os.PathLike | None = None, split: str = 
     return None
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _fetch_url(url: str, dest: Path, timeout: float = 30.0) -> None:
-    """Download ``url`` into ``dest`` (the only function here that touches the network)."""
+def _fetch_url(url: str, dest: Any, timeout: float = 30.0) -> None:
+    """Download ``url`` into the binary file object ``dest`` (the only function here that touches the network)."""
     req = urllib.request.Request(url, headers={"User-Agent": "tinygrad-edu"})
-    with urllib.request.urlopen(req, timeout=timeout) as r, open(dest, "wb") as f:
+    with urllib.request.urlopen(req, timeout=timeout) as r:
         while chunk := r.read(1 << 20):
-            f.write(chunk)
+            dest.write(chunk)
+
+
+class _HashingWriter:
+    """A file object that computes the SHA-256 of what goes through it."""
+
+    def __init__(self, f: Any) -> None:
+        self.f, self.hash = f, hashlib.sha256()
+
+    def write(self, chunk: bytes) -> int:
+        self.hash.update(chunk)
+        return self.f.write(chunk)
 
 
 def _download(ds: _Dataset, f: _File, folder: Path) -> Path:
-    """Fetch one ``.gz`` file into ``folder``, trying each mirror; verify its SHA-256, then rename into place."""
+    """Fetch one ``.gz`` file into ``folder``, trying each mirror; verify its SHA-256 before it takes its name."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / (f.name + ".gz")
     errors = []
     for mirror in ds.mirrors:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{f.name}.", suffix=".part")
-        os.close(fd)
-        tmp_path = Path(tmp)
-        try:
-            _fetch_url(mirror + f.name + ".gz", tmp_path)
-            digest = _sha256(tmp_path.read_bytes())
-            if digest != f.sha256_gz:
+
+        def fetch_and_verify(out: Any, mirror: str = mirror) -> None:
+            w = _HashingWriter(out)
+            _fetch_url(mirror + f.name + ".gz", w)
+            digest = w.hash.hexdigest()
+            if digest != f.sha256_gz:  # raised inside the write: the unverified file never takes the name
                 raise ChecksumError(
                     f"{f.name}.gz from {mirror}: SHA-256 {digest} differs from the published {f.sha256_gz}"
                 )
-            os.replace(tmp_path, target)  # atomic: a half-written file never carries the final name
-            return target
+
+        try:
+            return atomic_write(target, fetch_and_verify)
         except ChecksumError:
-            tmp_path.unlink(missing_ok=True)
             raise
         except Exception as e:  # network errors: try the next mirror
-            tmp_path.unlink(missing_ok=True)
             errors.append(f"{mirror}: {e}")
     raise ConnectionError("; ".join(errors))
 
@@ -332,14 +402,14 @@ def _load(
     check = verify if verify is not None else where in ("cache", "system", "download")
     arrays = []
     for k in keys:
-        content = _read_bytes(paths[k])
-        if check and _sha256(content) != ds.files[k].sha256_raw:
+        arr, digest = _read_idx(paths[k])
+        if check and digest != ds.files[k].sha256_raw:
             raise ChecksumError(
-                f"{paths[k]}: SHA-256 of the content {_sha256(content)} differs from the published "
+                f"{paths[k]}: SHA-256 of the content {digest} differs from the published "
                 f"{ds.files[k].sha256_raw}; the file is damaged or not the official {ds.name} file. "
                 "Delete it to download it again."
             )
-        arrays.append(_parse_idx(content, str(paths[k])))
+        arrays.append(arr)
     images, labels = arrays
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
         raise ValueError(

@@ -16,17 +16,22 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from typing import Any
 
 import numpy as np
+import numpy.lib.format as npformat
 
 from tinygrad_edu import backend
+from tinygrad_edu.fileio import atomic_write
 from tinygrad_edu.tensor import Tensor
 
 SCHEMA_KEY = "__schema__"
 FORMAT = "tinygrad_edu.npz/1"
+MAX_DEPTH = (
+    100  # nesting levels saved; deeper (or a reference cycle) is refused, so load's JSON parser never recurses too far
+)
+MAX_EXPANSION = 100  # arrays may take this many times the file's size on disk (beyond 64 MiB) before load refuses
 
 
 class _Packer:
@@ -49,6 +54,11 @@ class _Packer:
         while stack:
             o, path, out = stack.pop()
             where = "/".join(path) or "<root>"
+            if len(path) > MAX_DEPTH:
+                raise ValueError(
+                    f"save: the object is nested more than {MAX_DEPTH} levels deep at {where[:80]!r}... "
+                    "(a dict or list that contains itself?); state dicts are a few levels deep"
+                )
             if isinstance(o, Tensor) or backend.is_array(o) and not isinstance(o, np.generic):
                 arr = backend.to_numpy(o.data if isinstance(o, Tensor) else o)
                 if arr.dtype.kind not in "biufc":
@@ -154,38 +164,98 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     schema = json.dumps({"format": FORMAT, "tree": tree})
     members = dict(packer.arrays)
     members[SCHEMA_KEY] = np.array(schema)
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(path) + "-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **members)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)  # atomic: readers see the old file or the whole new one
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(path, lambda f: np.savez(f, **members))
 
 
-def load(path: str | os.PathLike, device: str | None = None) -> Any:
+def _declared_sizes(path: str) -> int:
+    """Check every member's ``.npy`` header against the size the archive stores, before anything is allocated.
+
+    Returns the total number of bytes the arrays will take. A member whose header announces more
+    (or fewer) bytes than it holds, such as a forged header announcing 75 GiB, is refused here
+    instead of ending in a ``MemoryError`` (or a machine that swaps).
+    """
+    total = 0
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            with zf.open(info) as member:
+                version = npformat.read_magic(member)
+                if version == (1, 0):
+                    shape, _, dtype = npformat.read_array_header_1_0(member)
+                elif version == (2, 0):
+                    shape, _, dtype = npformat.read_array_header_2_0(member)
+                else:
+                    raise ValueError(f"member {info.filename!r}: unsupported .npy format version {version}")
+                header = member.tell()
+            if dtype.hasobject:
+                raise ValueError(f"member {info.filename!r} holds object arrays (pickle)")
+            count = 1
+            for n in shape:  # Python integers: a product of forged dimensions cannot overflow
+                count *= int(n)
+            nbytes = count * dtype.itemsize
+            if header + nbytes != info.file_size:
+                raise ValueError(
+                    f"member {info.filename!r} announces shape {tuple(shape)} of {dtype} ({_size(nbytes)}) but holds "
+                    f"{_size(max(info.file_size - header, 0))}: truncated or forged"
+                )
+            total += nbytes
+    return total
+
+
+def _size(nbytes: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit}"
+    return f"{nbytes} bytes"
+
+
+def _read_arrays(path: str, max_bytes: int | None) -> dict[str, np.ndarray]:
+    """The archive's arrays, after the checks of :func:`_declared_sizes` and the expansion limit."""
+    total = _declared_sizes(path)
+    on_disk = os.path.getsize(path)
+    limit = max(MAX_EXPANSION * on_disk, 64 << 20) if max_bytes is None else max_bytes
+    if total > limit:
+        raise ValueError(
+            f"load: {path!r} would expand from {_size(on_disk)} on disk to {_size(total)} of arrays, over the "
+            f"limit of {_size(limit)} (a decompression bomb?); pass max_bytes= to load it anyway"
+        )
+    data = np.load(path, allow_pickle=False)
+    if not hasattr(data, "files"):
+        raise ValueError(f"load: {path!r} is a single .npy array, not an .npz archive written by save()")
+    with data:
+        return {k: data[k] for k in data.files}
+
+
+def _sniff(path: str) -> None:
+    """Name what the file is when it is not a zip archive, before NumPy tries to read it."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(b"\x80") or head.startswith(b"(dp"):
+        raise ValueError("the file is a Python pickle")
+    if head.startswith(b"\x93NUMPY"):
+        raise ValueError(f"load: {path!r} is a single .npy array, not an .npz archive written by save()")
+    if not zipfile.is_zipfile(path):
+        raise ValueError("not a zip archive")
+
+
+def load(path: str | os.PathLike, device: str | None = None, *, max_bytes: int | None = None) -> Any:
     """Read what :func:`save` wrote (tensors come back as Tensors on ``device``, default CPU).
 
     A plain ``.npz`` without a schema loads as a dict name -> Tensor. Files holding pickled
-    Python objects are refused; truncated or corrupt files raise a ``ValueError`` saying so.
+    Python objects are refused; truncated or corrupt files raise a ``ValueError`` saying so. Sizes
+    are checked before anything is allocated: an archive whose arrays would take more than
+    ``max_bytes`` (default: 100 times its size on disk, at least 64 MiB) is refused as a
+    decompression bomb.
     """
     path = os.fspath(path)
     if device is not None:
         device = backend.check_device(device)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"load: {path!r} is a folder; pass the path of an .npz file inside it")
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file {path!r}")
     try:
-        data = np.load(path, allow_pickle=False)
-        if not hasattr(data, "files"):
-            raise ValueError(f"load: {path!r} is a single .npy array, not an .npz archive written by save()")
-        with data:
-            arrays = {k: data[k] for k in data.files}
+        _sniff(path)
+        arrays = _read_arrays(path, max_bytes)
     except ValueError as e:
         msg = str(e)
         if "pickle" in msg.lower() or "object arrays" in msg.lower():
@@ -196,7 +266,7 @@ def load(path: str | os.PathLike, device: str | None = None) -> Any:
         if msg.startswith("load:"):
             raise
         raise ValueError(f"load: {path!r} is not a readable .npz archive (truncated or corrupt?): {msg}") from None
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as e:
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError, MemoryError) as e:
         raise ValueError(
             f"load: {path!r} is truncated or corrupt and cannot be read ({type(e).__name__}: {e})"
         ) from None
@@ -207,5 +277,7 @@ def load(path: str | os.PathLike, device: str | None = None) -> Any:
         if meta.get("format") != FORMAT:
             raise ValueError(f"unknown format {meta.get('format')!r}")
         return _unpack(meta["tree"], arrays, device)
-    except (ValueError, KeyError, TypeError, IndexError) as e:
+    except RecursionError:
+        raise ValueError(f"load: {path!r} has a schema nested too deeply to be a state dict (forged?)") from None
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
         raise ValueError(f"load: {path!r} has a damaged schema ({type(e).__name__}: {e})") from None

@@ -25,7 +25,6 @@ import io
 import json
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -34,6 +33,7 @@ from tinygrad_edu import backend
 from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.callbacks import Callback, EarlyStopping, TrainerState
 from tinygrad_edu.data import DataLoader
+from tinygrad_edu.fileio import atomic_write
 from tinygrad_edu.metrics import correct_count
 from tinygrad_edu.ops.shape import concatenate
 from tinygrad_edu.tensor import Tensor
@@ -171,7 +171,7 @@ class History:
         d["history"] = {k: [None if math.isnan(x) else x for x in v] for k, v in d["history"].items()}
         text = json.dumps(d, indent=2)
         if path is not None:
-            _atomic_write(path, text)
+            atomic_write(path, text)
         return text
 
     def to_csv(self, path: str | os.PathLike | None = None) -> str:
@@ -184,7 +184,7 @@ class History:
             w.writerow([e, *(repr(self.history[k][i]) for k in keys)])
         text = buf.getvalue()
         if path is not None:
-            _atomic_write(path, text)
+            atomic_write(path, text)
         return text
 
     def plot(self, path: str | os.PathLike | None = None, title: str | None = None) -> Any:
@@ -216,27 +216,14 @@ class History:
         if title:
             fig.suptitle(title)
         if path is not None:
-            fig.savefig(path, dpi=120)
+            fmt = os.path.splitext(os.fspath(path))[1][1:].lower() or "png"
+            atomic_write(path, lambda f: fig.savefig(f, format=fmt, dpi=120))
         return fig
 
     def __repr__(self) -> str:
         last = ", ".join(f"{k}={v:.4g}" for k, v in self.last().items() if k != "time")
         flags = " interrupted" if self.interrupted else " stopped early" if self.stopped_early else ""
         return f"History({len(self)} epochs{flags}{': ' + last if last else ''})"
-
-
-def _atomic_write(path: str | os.PathLike, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename it: never a half-written file."""
-    path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _overrides(cb: Callback, hook: str) -> bool:

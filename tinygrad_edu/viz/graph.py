@@ -11,7 +11,6 @@ by their node id (``t3``), the same names the step-through player uses.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 
 from tinygrad_edu import backend
 from tinygrad_edu.autograd import Function, topological_order
+from tinygrad_edu.fileio import atomic_write
 from tinygrad_edu.tensor import Tensor
 
 # colours of the node kinds (also used by the pure-Python renderer and the player's legend)
@@ -254,7 +254,7 @@ class Graph:
         if fmt == "gv":
             fmt = "dot"
         data = self.source.encode("utf-8") if fmt == "dot" else self.pipe(fmt, renderer)
-        write_atomic(path, data)
+        atomic_write(path, data, parents=True)
         return path
 
     def to_graphviz(self) -> Any:
@@ -277,20 +277,6 @@ class Graph:
 
 def _dot_quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 # ----------------------------------------------------------------------------- modules

@@ -19,8 +19,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tinygrad_edu.fileio import atomic_write
 from tinygrad_edu.tensor import Tensor
-from tinygrad_edu.viz.graph import Graph, array_text, draw_graph, write_atomic
+from tinygrad_edu.viz.graph import Graph, array_text, draw_graph
 from tinygrad_edu.viz.steps import Frame, backward_steps
 
 _CSS = """
@@ -245,7 +246,7 @@ gradients to (along the green arrows, against the forward direction); dashed: op
     def save(self, path: str | os.PathLike) -> Path:
         """Write the page to ``path`` (atomically) and return the path."""
         path = Path(path)
-        write_atomic(path, self.html().encode("utf-8"))
+        atomic_write(path, self.html().encode("utf-8"), parents=True)
         return path
 
     def _repr_html_(self) -> str:
