@@ -489,7 +489,8 @@ def test_namespace_is_plain_numpy_on_arrays():
     numpy.testing.assert_array_equal(np.std(a, axis=0, ddof=1), a.std(axis=0, ddof=1))
     numpy.testing.assert_array_equal(np.where(a > 0, a, 0.0), numpy.where(a > 0, a, 0.0))
     assert np.pi == math.pi and np.newaxis is None and np.float64 is numpy.float64
-    assert np.allclose(a, a) and np.linalg is numpy.linalg and np.random.randn(2).shape == (2,)
+    assert np.allclose(a, a) and np.random.randn(2).shape == (2,)
+    numpy.testing.assert_array_equal(np.linalg.inv(a[:, :3]), numpy.linalg.inv(a[:, :3]))
 
 
 _NS_CASES = [
@@ -542,7 +543,7 @@ def test_namespace_size_of_a_list_of_weight_matrices():
 
 def test_namespace_refuses_to_drop_a_derivative():
     x = Tensor(X, requires_grad=True)
-    with pytest.raises(TypeError, match=r"cumsum has no derivative rule"):
+    with pytest.raises(TypeError, match=r"cumsum refuses a Tensor that requires grad"):
         np.cumsum(x)
     numpy.testing.assert_array_equal(np.cumsum(x.detach()), numpy.cumsum(X))  # constants are fine
     with pytest.raises(AttributeError, match="no attribute 'not_a_numpy_name'"):

@@ -6,25 +6,51 @@ Course code written for HIPS autograd ports by changing its import lines::
     import tinygrad_edu.numpy.random as npr    # was: import autograd.numpy.random as npr
     from tinygrad_edu.func import grad, elementwise_grad, jacobian, hessian   # was: from autograd import ...
 
-Each function here calls the Tensor op when one of its arguments is a Tensor (as it is inside
-``grad``), so the derivative is recorded, and plain NumPy otherwise, so the same code also runs
-on ordinary arrays. Any other NumPy name (``np.linalg``, ``np.allclose``, dtypes, constants) is
-NumPy's own; such a function refuses a Tensor that requires grad rather than silently dropping
-its derivative.
+Every public name here, and in the submodules (``linalg``, ``fft``, ``random``, and NumPy's
+others: ``emath``, ``ma``, ``lib``, ``polynomial``, ...), is of one declared kind (the table is
+in :mod:`tinygrad_edu.numpy._table`):
+
+- **differentiable** (``DIFFERENTIABLE`` below): called with a Tensor (as inside ``grad``) it runs
+  Tensor ops, so the derivative is recorded; called with plain arrays it is NumPy's function.
+  This includes the index helpers ``r_`` and ``c_``.
+- **value-only** (``VALUE_ONLY``): no derivative to take (indices, booleans, shapes, rounded
+  values), so NumPy's function runs on the values and returns a plain NumPy result, as in
+  HIPS autograd: ``argmax``, ``argsort``, ``sign``, ``floor``, ``round``, ``allclose``,
+  comparisons, ``shape``, ``ndim``, ``size``, ...
+- **refused** (every other NumPy function, e.g. ``cumsum``, ``np.linalg.det``): given a Tensor
+  that requires grad while grad mode is on, it raises a ``TypeError`` naming the function and
+  pointing to ``.detach()``, instead of silently dropping the derivative. On plain arrays,
+  detached tensors or under ``no_grad`` it is NumPy's own function.
+
+Constants and dtypes are NumPy's own (``np.float64 is numpy.float64``); a dtype constructor or
+any other route that would read the values of a Tensor that requires grad (``np.float64(t)``,
+``numpy.asarray(t)``, ``float(t)``) meets the Tensor's own refusal. NumPy's functions and ufuncs
+called directly on a Tensor (``numpy.exp(t)``, ``ndarray % t``) dispatch to this table too.
 
 Differences from NumPy: ``size`` of a list of arrays of different shapes counts the arrays (the
 object-array behaviour of NumPy < 1.24 that the course's network code relies on, for example
 ``np.size(P) - 1`` hidden layers); ``dot`` of a Tensor supports the shapes ``numpy.dot`` does.
 """
 
+# How to add a differentiable function (issue 15 and later):
+#  1. Write it here (or in the submodule file, e.g. linalg.py) with Tensor ops or an op of
+#     tinygrad_edu/ops/, falling back to NumPy's function when no argument is a Tensor (see
+#     _unary/_binary/_reduction below). Never call a NumPy function with a Tensor inside its
+#     arguments: NumPy would hand it back to this table (Tensor.__array_function__).
+#  2. Add its name to DIFFERENTIABLE (and to __all__); take it out of REFUSED if it is there.
+#  3. Register a derivative test: a case in GRAD_CASES of tests/test_numpy_namespace.py (checked
+#     against finite differences, first and second order), or, when a test elsewhere already
+#     checks its derivative, an entry "name": "tests/test_x.py::test_name" in TESTED_ELSEWHERE.
+#     test_every_public_name_is_declared fails until one of the two exists.
+# A function without a derivative but useful on traced values goes into VALUE_ONLY instead.
+
 from __future__ import annotations
 
 import functools
-import types
 from typing import Any
 
 from tinygrad_edu import backend
-from tinygrad_edu.numpy import random
+from tinygrad_edu.numpy import _index, _table, fft, linalg, random
 from tinygrad_edu.ops import functions as _F
 from tinygrad_edu.ops import shape as _S
 from tinygrad_edu.tensor import Tensor
@@ -58,6 +84,10 @@ __all__ = [
     "bool_",
     "ndarray",
     "random",
+    "linalg",
+    "fft",
+    "r_",
+    "c_",
     "array",
     "asarray",
     "zeros",
@@ -125,7 +155,50 @@ __all__ = [
     "ndim",
     "isnan",
     "isfinite",
+    "argmax",
+    "argmin",
+    "argsort",
+    "floor",
+    "ceil",
+    "round",
+    "around",
+    "allclose",
+    "isclose",
 ]
+
+# The declared table (see the module docstring and tinygrad_edu/numpy/_table.py).
+DIFFERENTIABLE = frozenset(
+    """array asarray full full_like linspace r_ c_ exp log log1p log2 log10 sqrt sin cos tan tanh
+    sinh cosh abs absolute negative square reciprocal add subtract multiply divide true_divide power
+    maximum minimum clip where sum mean var std max min amax amin dot matmul outer reshape ravel
+    transpose swapaxes expand_dims squeeze concatenate stack hstack vstack""".split()
+)
+# No derivative to take: NumPy's function on the values, a plain result (HIPS autograd's list).
+VALUE_ONLY = frozenset(
+    """ndim shape size iscomplexobj isrealobj result_type zeros_like ones_like empty_like floor ceil
+    round rint around fix trunc all any argmax argmin argpartition argsort argwhere nonzero
+    flatnonzero count_nonzero searchsorted sign signbit floor_divide logical_and logical_or
+    logical_not logical_xor isfinite isinf isnan isneginf isposinf allclose isclose array_equal
+    array_equiv greater greater_equal less less_equal equal not_equal iscomplex isreal isscalar
+    nanargmax nanargmin lexsort unravel_index ravel_multi_index ix_ isin digitize
+    broadcast_shapes shares_memory may_share_memory can_cast min_scalar_type promote_types
+    issubdtype isdtype array_repr array_str array2string iterable isfortran""".split()
+)
+_ISSUE_15 = "its derivative rule is not written yet (issue 15 adds it)"
+# Refused with a reason more precise than "no derivative rule"; every other function is refused too.
+REFUSED = {
+    **dict.fromkeys(
+        """prod cumsum cumprod einsum tensordot inner kron cross trace diag diagonal tril triu sort
+        diff cov corrcoef median percentile quantile nansum nanmean prod logaddexp logaddexp2
+        arctan2 hypot arcsin arccos arctan arcsinh arccosh arctanh expm1 exp2 cbrt sinc deg2rad
+        rad2deg degrees radians fmax fmin nan_to_num average tile repeat flip fliplr flipud roll
+        rot90 pad atleast_1d atleast_2d atleast_3d column_stack dstack split array_split
+        broadcast_to moveaxis rollaxis take take_along_axis choose select piecewise real imag
+        conj angle fmod remainder mod""".split(),
+        _ISSUE_15,
+    ),
+    "arange": "its values are start + k * step; write start + step * np.arange(n) with a number n",
+}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -168,6 +241,10 @@ def _tensor(x: Any) -> Any:
     if isinstance(x, (list, tuple)) and _has_tensor(x):
         return array(x)
     return x
+
+
+def _is_number(x: Any) -> bool:
+    return type(x) in (int, float)
 
 
 def _no_tensor_kwargs(name: str, **kw: Any) -> None:
@@ -214,15 +291,40 @@ def _like(name: str):
 
 zeros_like = _like("zeros_like")
 ones_like = _like("ones_like")
-full_like = _like("full_like")
-zeros = _np.zeros
-ones = _np.ones
-full = _np.full
-empty = _np.empty
-linspace = _np.linspace
-arange = _np.arange
-eye = _np.eye
-identity = _np.identity
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None, **kw: Any) -> Any:
+    """``numpy.full``; a Tensor ``fill_value`` is broadcast to ``shape`` (the gradient sums back)."""
+    fill_value = _tensor(fill_value)
+    if not isinstance(fill_value, Tensor):
+        return _np.full(shape, fill_value, dtype=dtype, **kw)
+    _no_tensor_kwargs("full", **kw)
+    out = fill_value.broadcast_to((shape,) if isinstance(shape, int) else tuple(shape))
+    return out if dtype is None else out.astype(dtype)
+
+
+def full_like(a: Any, fill_value: Any, dtype: Any = None, **kw: Any) -> Any:
+    """``numpy.full_like``: the shape of ``a`` (its values are not read), filled with ``fill_value``."""
+    fill_value = _tensor(fill_value)
+    if not isinstance(fill_value, Tensor):
+        return _np.full_like(_table.values(a), fill_value, dtype=dtype, **kw)
+    return full(shape(a), fill_value, dtype=dtype, **kw)
+
+
+def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False, **kw: Any) -> Any:
+    """``numpy.linspace``; with a Tensor ``start`` or ``stop`` the points are
+    ``start (1 - w_k) + stop w_k`` with ``w_k = k / (num - 1)`` (``k / num`` without the endpoint)."""
+    start, stop = _tensor(start), _tensor(stop)
+    if not (isinstance(start, Tensor) or isinstance(stop, Tensor)):
+        return _np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, **kw)
+    _no_tensor_kwargs("linspace", **{k: v for k, v in kw.items() if not (k == "axis" and v == 0)})
+    like = start if isinstance(start, Tensor) else stop
+    start, stop = _lift(start, like), _lift(stop, like)
+    div = (num - 1 if endpoint else num) or 1
+    w = _np.arange(num, dtype=like.dtype) / div
+    w = _lift(w.reshape((num,) + (1,) * max(start.ndim, stop.ndim)), like)
+    out = start * (1.0 - w) + stop * w
+    return (out, (stop - start) / div) if retstep else out
 
 
 # --------------------------------------------------------------------------- elementwise maths
@@ -260,12 +362,9 @@ sinh = _unary("sinh", lambda x: (x.exp() - (-x).exp()) * 0.5, "(e**x - e**-x) / 
 cosh = _unary("cosh", lambda x: (x.exp() + (-x).exp()) * 0.5, "(e**x + e**-x) / 2")
 abs = _unary("abs", Tensor.abs, "|x|")  # noqa: A001  (NumPy's name)
 absolute = _unary("absolute", Tensor.abs, "|x|")
-sign = _unary("sign", Tensor.sign, "-1, 0 or 1 (a constant)")
 negative = _unary("negative", Tensor.neg, "-x")
 square = _unary("square", Tensor.square, "x**2")
 reciprocal = _unary("reciprocal", Tensor.reciprocal, "1 / x")
-isnan = _unary("isnan", Tensor.isnan, "a boolean mask")
-isfinite = _unary("isfinite", Tensor.isfinite, "a boolean mask")
 
 
 def _binary(name: str, op: Any, formula: str):
@@ -276,7 +375,9 @@ def _binary(name: str, op: Any, formula: str):
         if isinstance(x, Tensor) or isinstance(y, Tensor):
             if args or kw:
                 raise TypeError(f"tinygrad_edu.numpy.{name}: extra arguments are not supported for Tensors")
-            return op(x, y)
+            like = x if isinstance(x, Tensor) else y
+            # arrays become tensors, so that NumPy never evaluates `ndarray + Tensor` itself
+            return op(x if _is_number(x) else _lift(x, like), y if _is_number(y) else _lift(y, like))
         return np_fn(x, y, *args, **kw)
 
     fn.__name__ = fn.__qualname__ = name
@@ -540,34 +641,26 @@ def size(a: Any, axis: int | None = None) -> int:
     return _np.size(a, axis)
 
 
+# --------------------------------------------------------------------------- index helpers
+
+r_ = _index.Concatenator("r_", _np.r_, array, column=False)
+c_ = _index.Concatenator("c_", _np.c_, array, column=True)
+
 # --------------------------------------------------------------------------- everything else
 
-
-def _guarded(name: str, np_fn: Any) -> Any:
-    @functools.wraps(np_fn)
-    def fn(*args: Any, **kw: Any) -> Any:
-        todo = list(args) + list(kw.values())
-        while todo:
-            o = todo.pop()
-            if isinstance(o, Tensor) and o.requires_grad:
-                raise TypeError(
-                    f"tinygrad_edu.numpy.{name} has no derivative rule, and its argument is a Tensor that "
-                    "requires grad: NumPy would silently drop the derivative. Write it with the functions "
-                    "of tinygrad_edu.numpy or Tensor methods, or pass .detach() if no derivative is wanted."
-                )
-            if isinstance(o, (list, tuple)):
-                todo.extend(o)
-        return np_fn(*args, **kw)
-
-    return fn
+_NAMESPACE = _table.Namespace(
+    "tinygrad_edu.numpy",
+    _np,
+    value_only=VALUE_ONLY,
+    refused=REFUSED,
+    submodules={"linalg": lambda: linalg, "fft": lambda: fft, "random": lambda: random},
+)
 
 
 def __getattr__(name: str) -> Any:
-    """NumPy's other names: constants, dtypes and submodules as they are, functions guarded."""
-    try:
-        obj = getattr(_np, name)
-    except AttributeError:
-        raise AttributeError(f"module 'tinygrad_edu.numpy' has no attribute {name!r} (nor has NumPy)") from None
-    if isinstance(obj, (type, types.ModuleType)) or not callable(obj):
-        return obj
-    return _guarded(name, obj)
+    """NumPy's other names, as the table declares them: value-only, refused, or constants."""
+    return _NAMESPACE.getattr(name)
+
+
+def __dir__() -> list[str]:
+    return _NAMESPACE.dir(globals())
