@@ -163,3 +163,76 @@ def test_stepping_in_headless_chromium(browser_page, tmp_path, renderer):
     assert state(page)["step"] == "2"
 
     assert requests == [url] and errors == []
+
+
+HOSTILE = ["<!--<script>", "</script><script>document.title='pwned'</script>", "a & b \"'", "]]><x>"]
+
+
+@needs_chromium
+def test_any_tensor_name_or_title_keeps_the_page_working(browser_page, tmp_path):
+    page, requests, errors = browser_page
+    a = Tensor([1.0, 2.0], requires_grad=True, name=HOSTILE[0])
+    b = Tensor([3.0, -1.0], requires_grad=True, name=HOSTILE[1])
+    c = a * b
+    c.name = HOSTILE[2]
+    loss = c.tanh().sum()
+    loss.name = HOSTILE[3]
+    p = BackwardPlayer(loss, title="<!-- a title </script>", interval_ms=50)
+    page.goto(p.save(tmp_path / "player.html").resolve().as_uri())
+    assert page.title() == "<!-- a title </script>"
+    assert state(page)["step"] == "0"  # the script ran
+    page.click("#tg-next")
+    assert state(page)["step"] == "1"
+    names = page.eval_on_selector_all("table.tg-adj tr[data-node] td:first-child", "els => els.map(e => e.textContent)")
+    assert set(HOSTILE) <= set(names)
+    assert errors == []
+
+
+def deep_net_loss():
+    """A 3-layer network's loss: a graph taller than a 1200x900 window."""
+    from tinygrad_edu import nn
+    from tinygrad_edu.nn import functional as F
+
+    rng = np.random.default_rng(0)
+    layers = [nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 1)]
+    net = nn.Sequential(*layers)
+    x = Tensor(rng.normal(size=(5, 3)), name="x")
+    y = Tensor(rng.normal(size=(5, 1)), name="y")
+    return F.mse_loss(net(x), y), net
+
+
+@needs_chromium
+def test_the_visited_node_stays_in_view(browser_page, tmp_path):
+    page, requests, errors = browser_page
+    page.set_viewport_size({"width": 1200, "height": 900})
+    loss, net = deep_net_loss()
+    p = BackwardPlayer(loss, model=net, renderer="python", interval_ms=50)
+    page.goto(p.save(tmp_path / "player.html").resolve().as_uri())
+    n_steps = len(p.frames) + 1
+    graph_height = page.eval_on_selector(".tg-graph svg", "e => e.getBoundingClientRect().height")
+    assert graph_height > 900, "the test needs a graph taller than the window"
+    for k in range(n_steps):
+        box = page.evaluate(
+            """() => {
+              const pane = document.querySelector('.tg-graph').getBoundingClientRect();
+              const n = document.querySelector('.tg-graph g.tg-current').getBoundingClientRect();
+              return {pane: [pane.top, pane.bottom], node: [n.top, n.bottom], win: window.innerHeight};
+            }"""
+        )
+        top, bottom = box["node"]
+        assert box["pane"][0] <= top and bottom <= box["pane"][1], f"step {k}: the visited node is outside the pane"
+        assert 0 <= top and bottom <= box["win"], f"step {k}: the visited node is below the fold"
+        if k < n_steps - 1:
+            page.click("#tg-next")
+    assert page.evaluate("window.scrollY") == 0  # the page itself did not have to scroll
+    assert errors == []
+
+
+def test_step_numbers_agree_between_player_and_frames():
+    *_, y = neuron()
+    p = BackwardPlayer(y)
+    steps = p.steps()
+    assert steps[0]["title"].startswith("start")  # step 0: the seed
+    for k in range(1, len(steps)):
+        assert steps[k]["title"].startswith(f"step {k}: ")
+        assert p.frames[k - 1].index == k and str(p.frames[k - 1]).startswith(f"step {k}: ")

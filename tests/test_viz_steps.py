@@ -151,6 +151,6 @@ def test_non_scalar_losses_need_a_gradient():
 def test_format_steps_reads_like_the_lecture():
     *_, y = neuron()
     text = format_steps(backward_steps(y))
-    assert text.splitlines()[0] == "step 0: Tanh (f2) -> y (t5)"
+    assert text.splitlines()[0] == "step 1: Tanh (f2) -> y (t5)"  # step 1 everywhere: player, print, tables
     assert "dL/dz = dL/dy * (1 - y^2) = 0.6347" in text
     assert "local derivative dy/dz = 1 - y^2" in text

@@ -30,10 +30,13 @@ body { font-family: Helvetica, Arial, sans-serif; margin: 12px; color: #222; }
 .tg-controls { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
 .tg-controls button { font-size: 14px; padding: 3px 12px; }
 .tg-controls input[type=range] { flex: 1; min-width: 160px; }
-.tg-main { display: flex; gap: 14px; align-items: flex-start; flex-wrap: wrap; }
-.tg-graph { overflow: auto; max-height: 80vh; max-width: 60%; border: 1px solid #ddd; padding: 4px; }
-.tg-graph svg { max-width: 100%; height: auto; }
-.tg-panel { flex: 1; min-width: 300px; font-size: 13px; }
+.tg-main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(300px, 2fr); gap: 14px; align-items: start; }
+/* Both panes fit the window and scroll on their own, so the controls, the graph and the numbers
+   stay in sight together; the graph pane follows the node being visited. */
+.tg-graph, .tg-panel { max-height: calc(100vh - 130px); overflow: auto; }
+.tg-graph { border: 1px solid #ddd; padding: 4px; }
+.tg-graph svg { display: block; max-width: 100%; height: auto; }
+.tg-panel { font-size: 13px; }
 .tg-panel h3 { margin: 4px 0 6px 0; font-size: 15px; }
 .tg-panel pre { background: #f7f7f7; padding: 6px; margin: 4px 0; white-space: pre-wrap; font-size: 12.5px; }
 .tg-adjoint { font-weight: bold; }
@@ -87,6 +90,20 @@ _JS = """
     slider.value = String(k);
     el("tg-prev").disabled = k === 0;
     el("tg-next").disabled = k === steps.length - 1;
+    follow(node(s.current));
+  }
+  // Scroll the graph pane (only it: not the page around a notebook's frame) so that the visited
+  // node is in the middle of the pane whenever it is near an edge or out of sight.
+  function follow(n) {
+    if (!n) return;
+    const pane = root.querySelector(".tg-graph");
+    const p = pane.getBoundingClientRect(), r = n.getBoundingClientRect(), margin = 24;
+    if (r.top < p.top + margin || r.bottom > p.bottom - margin) {
+      pane.scrollTop += (r.top + r.bottom) / 2 - (p.top + p.bottom) / 2;
+    }
+    if (r.left < p.left + margin || r.right > p.right - margin) {
+      pane.scrollLeft += (r.left + r.right) / 2 - (p.left + p.right) / 2;
+    }
   }
   function stop() { if (timer) { clearInterval(timer); timer = null; } playButton.textContent = "\u25b6 play"; }
   el("tg-prev").addEventListener("click", function () { stop(); show(k - 1); });
@@ -111,6 +128,11 @@ _JS = """
 
 def _text(t: Tensor | None, max_elements: int) -> str:
     return "" if t is None else " ".join(array_text(t.data, max_elements, 70, max_lines=6))
+
+
+def _script_json(obj: Any) -> str:
+    """JSON that is safe inside a <script> element whatever the names hold (``</script>``, ``<!--``)."""
+    return json.dumps(obj).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 class BackwardPlayer:
@@ -193,7 +215,7 @@ class BackwardPlayer:
                     "receiving": receiving,
                     "edges": [edge_ids[(pid, f.op_id)] for pid in receiving if (pid, f.op_id) in edge_ids],
                     "visited": list(visited),
-                    "title": f"step {f.index + 1}: {f.op} ({f.op_id}) made {f.output_name}",
+                    "title": f"step {f.index}: {f.op} ({f.op_id}) made {f.output_name}",
                     "adjoint": f"dL/d{f.output_name} = {_text(f.grad_output, m)}",
                     "detail": "\n".join(detail),
                     "adjoints": {k: _text(v, m) for k, v in f.adjoints.items()},
@@ -204,7 +226,7 @@ class BackwardPlayer:
 
     def html(self) -> str:
         """The whole page as one string (no external resources)."""
-        data = json.dumps(self.steps()).replace("</", "<\\/")
+        data = _script_json(self.steps())
         rows = "".join(
             f'<tr data-node="{v}"><td>{html.escape(n.name)}</td><td>{v}</td><td>{html.escape(str(n.shape))}</td>'
             f'<td class="tg-value">—</td></tr>'
@@ -252,7 +274,7 @@ gradients to (along the green arrows, against the forward direction); dashed: op
     def _repr_html_(self) -> str:
         doc = html.escape(self.html(), quote=True)
         return (
-            f'<iframe srcdoc="{doc}" style="width:100%;height:640px;border:1px solid #ddd" '
+            f'<iframe srcdoc="{doc}" style="width:100%;height:720px;border:1px solid #ddd" '
             f'title="{html.escape(self.title)}"></iframe>'
         )
 

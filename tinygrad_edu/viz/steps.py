@@ -89,7 +89,7 @@ def _docstring_rule(fn: Function) -> str:
 class Frame:
     """One visit of the backward pass to one op node (see :func:`backward_steps`)."""
 
-    index: int
+    index: int  # the step number: 1 for the first node visited (step 0, in the player, is the seed dL/dL = 1)
     op: str  # the op's name, e.g. "Tanh"
     op_id: str  # its node id in draw_graph(loss), e.g. "f2"
     fn: Function
@@ -207,7 +207,7 @@ def backward_steps(
                 parts.setdefault(pid, []).append((w.ids[id(fn)], gp))
         frames.append(
             Frame(
-                index=len(frames),
+                index=len(frames) + 1,
                 op=fn.name,
                 op_id=w.ids[id(fn)],
                 fn=fn,
