@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import numbers
+from typing import Any
+
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.nn.module import Module
 from tinygrad_edu.tensor import Tensor
+
+
+def _check_finite(owner: str, name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not abs(value) < float("inf"):
+        raise ValueError(f"{owner}: {name} must be a finite number, got {value!r}")
 
 
 class Sigmoid(Module):
@@ -33,6 +41,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
+        _check_finite("LeakyReLU", "negative_slope", negative_slope)
         self.negative_slope = negative_slope
 
     def forward(self, x: Tensor) -> Tensor:
@@ -47,6 +56,7 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
+        _check_finite("ELU", "alpha", alpha)
         self.alpha = alpha
 
     def forward(self, x: Tensor) -> Tensor:
@@ -77,6 +87,10 @@ class Softplus(Module):
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
+        _check_finite("Softplus", "beta", beta)
+        _check_finite("Softplus", "threshold", threshold)
+        if beta == 0:
+            raise ValueError("Softplus: beta must not be zero (it divides)")
         self.beta = beta
         self.threshold = threshold
 

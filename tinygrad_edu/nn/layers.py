@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -96,9 +97,9 @@ class BatchNorm1d(Module):
         super().__init__()
         if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features <= 0:
             raise ValueError(f"{type(self).__name__}: num_features must be a positive integer, got {num_features!r}")
-        if eps <= 0:
-            raise ValueError(f"{type(self).__name__}: eps must be positive, got {eps}")
-        if momentum is not None and not 0.0 <= momentum <= 1.0:
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < float("inf"):
+            raise ValueError(f"{type(self).__name__}: eps must be a finite positive number, got {eps!r}")
+        if momentum is not None and (isinstance(momentum, bool) or not 0.0 <= momentum <= 1.0):
             raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1] or None, got {momentum}")
         self.num_features = num_features
         self.eps = eps

@@ -77,6 +77,32 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Refuse, as PyTorch does, a value that would silently drop a parameter, a submodule or a buffer.
+
+        ``layer.weight = Tensor(...)`` would leave ``parameters()`` and ``state_dict()`` without
+        the weight; assign a ``Parameter`` (or None), or copy into it with ``layer.weight.data[...] = ...``.
+        """
+        old = self.__dict__.get(name)
+        if old is not None and value is not None:
+            kind = (
+                "parameter"
+                if isinstance(old, Parameter) and not isinstance(value, Parameter)
+                else "child module"
+                if isinstance(old, Module) and not isinstance(value, Module)
+                else "buffer"
+                if name in self.__dict__.get("_buffer_names", ()) and not isinstance(value, Tensor)
+                else None
+            )
+            if kind is not None:
+                need = {"parameter": "Parameter", "child module": "Module", "buffer": "Tensor"}[kind]
+                raise TypeError(
+                    f"cannot assign {type(value).__name__!r} as {kind} {name!r} of {type(self).__name__} "
+                    f"({need} or None expected)"
+                    + ("; wrap it: nn.Parameter(tensor)" if kind == "parameter" and isinstance(value, Tensor) else "")
+                )
+        object.__setattr__(self, name, value)
+
     # ------------------------------------------------------------------ members
 
     def _members(self) -> Iterator[tuple[str, Any]]:
@@ -254,20 +280,7 @@ class Module:
                     own[f"{mname}.{name}" if mname else name] = getattr(m, name)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        values: dict[str, Any] = {}
-        problems = []
-        for k, t in own.items():
-            if k not in state_dict:
-                continue
-            v = state_dict[k]
-            arr = v.data if isinstance(v, Tensor) else v
-            arr = backend.asarray(arr, t.dtype, t.device)
-            if tuple(arr.shape) != tuple(t.shape):
-                problems.append(
-                    f"size mismatch for {k}: copying a value of shape {tuple(arr.shape)}, "
-                    f"the parameter in the model has shape {tuple(t.shape)}"
-                )
-            values[k] = arr
+        values, problems = self._converted_values(own, state_dict)
         if strict:
             if missing:
                 problems.insert(0, "missing key(s) in state_dict: " + ", ".join(repr(k) for k in missing))
@@ -282,6 +295,41 @@ class Module:
             t.data[...] = arr
             t._bump()
         return _IncompatibleKeys(missing, unexpected)
+
+    @staticmethod
+    def _converted_values(own: dict[str, Tensor], state_dict: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """Each value as an array of its target's dtype and device, and the problems found, each naming its key.
+
+        A value that shares memory with any of the module's tensors (a state dict whose weights
+        were swapped, or aliased) is copied first, so that writing one weight cannot change another
+        value before it is read.
+        """
+        values: dict[str, Any] = {}
+        problems = []
+        targets = [(t.device, t.data) for t in own.values()]
+        for k, t in own.items():
+            if k not in state_dict:
+                continue
+            v = state_dict[k]
+            src = v.data if isinstance(v, Tensor) else v
+            src_dtype = getattr(src, "dtype", None)
+            if getattr(src_dtype, "kind", None) == "c" or isinstance(src, complex):
+                problems.append(f"{k}: the value is complex ({src_dtype or 'complex'}); the model holds {t.dtype}")
+                continue
+            try:
+                arr = backend.asarray(src, t.dtype, t.device)
+            except (TypeError, ValueError) as e:
+                problems.append(f"{k}: cannot convert a {type(v).__name__} to {t.dtype} ({e})")
+                continue
+            if tuple(arr.shape) != tuple(t.shape):
+                problems.append(
+                    f"size mismatch for {k}: copying a value of shape {tuple(arr.shape)}, "
+                    f"the parameter in the model has shape {tuple(t.shape)}"
+                )
+            elif any(dev == t.device and t.xp.may_share_memory(arr, d) for dev, d in targets):
+                arr = arr.copy()
+            values[k] = arr
+        return values, problems
 
     # ------------------------------------------------------------------ display
 

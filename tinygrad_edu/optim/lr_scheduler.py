@@ -7,10 +7,25 @@ epoch's ``opt.step()`` calls. A schedule writes the new rate into every ``param_
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
-from tinygrad_edu.optim.optimizer import Optimizer
+from tinygrad_edu.optim.optimizer import Optimizer, check_nonneg
+
+
+def _check_factor(owner: str, name: str, value: Any, upper: float = math.inf) -> None:
+    """A multiplicative factor: a finite number > 0 (and < ``upper`` when given)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{owner}: {name} must be a number, got {value!r}")
+    if not 0 < value < upper:  # written so that NaN fails too
+        bound = f"in (0, {upper:g})" if upper != math.inf else "> 0"
+        raise ValueError(f"{owner}: invalid {name} {value!r}, it must be {bound}")
+
+
+def _check_count(owner: str, name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{owner}: {name} must be a non-negative integer, got {value!r}")
 
 
 class LRScheduler:
@@ -45,6 +60,12 @@ class LRScheduler:
         self._step_count += 1
         self.last_epoch += 1
         values = self.get_lr()
+        for i, lr in enumerate(values):
+            if not 0 <= lr < math.inf:  # a schedule (a LambdaLR function...) gave NaN, infinity or a negative rate
+                raise ValueError(
+                    f"{type(self).__name__}: the learning rate of group {i} became {lr!r} at epoch {self.last_epoch}; "
+                    "the rates are unchanged"
+                )
         for g, lr in zip(self.optimizer.param_groups, values):
             g["lr"] = lr
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
@@ -70,6 +91,7 @@ class StepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
         if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size <= 0:
             raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
+        _check_factor("StepLR", "gamma", gamma)
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -84,6 +106,7 @@ class ExponentialLR(LRScheduler):
     """Multiply the rate by ``gamma`` every epoch: eta_t = eta_0 gamma^t."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        _check_factor("ExponentialLR", "gamma", gamma)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -104,6 +127,7 @@ class CosineAnnealingLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
         if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max <= 0:
             raise ValueError(f"CosineAnnealingLR: T_max must be a positive integer, got {T_max!r}")
+        check_nonneg("eta_min", eta_min, "CosineAnnealingLR")
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
@@ -168,8 +192,13 @@ class ReduceLROnPlateau:
     ) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        if factor >= 1.0:
-            raise ValueError(f"ReduceLROnPlateau: factor must be < 1.0, got {factor}")
+        _check_factor("ReduceLROnPlateau", "factor", factor, upper=1.0)
+        _check_count("ReduceLROnPlateau", "patience", patience)
+        _check_count("ReduceLROnPlateau", "cooldown", cooldown)
+        check_nonneg("threshold", threshold, "ReduceLROnPlateau")
+        check_nonneg("eps", eps, "ReduceLROnPlateau")
+        for m in min_lr if isinstance(min_lr, (list, tuple)) else [min_lr]:
+            check_nonneg("min_lr", m, "ReduceLROnPlateau")
         if mode not in ("min", "max"):
             raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):

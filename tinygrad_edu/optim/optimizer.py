@@ -12,6 +12,7 @@ learning rates and schedules can change them between steps.
 from __future__ import annotations
 
 import copy
+import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -21,11 +22,26 @@ from tinygrad_edu.tensor import Tensor
 
 
 def check_nonneg(name: str, value: Any, owner: str) -> None:
-    """Raise a ValueError naming the argument when a hyper-parameter is negative or not a number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """Raise a ValueError naming the argument when a hyper-parameter is negative or not a number.
+
+    Any real number is accepted, NumPy scalars included (``lr=np.float32(0.1)``); booleans are not.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{owner}: {name} must be a number, got {value!r}")
     if not 0 <= value < float("inf"):  # written so that NaN fails too
         raise ValueError(f"{owner}: invalid {name} {value!r}, it must be a finite number >= 0")
+
+
+def _plain(value: Any) -> Any:
+    """NumPy scalars (``np.float32(0.1)``) as Python numbers, inside tuples too; anything else unchanged.
+
+    Hyper-parameters then print, save and compute as plain floats whatever the caller passed.
+    """
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and type(value) not in (int, float):
+        return int(value) if isinstance(value, numbers.Integral) else float(value)
+    return value
 
 
 def check_beta(name: str, value: Any, owner: str) -> None:
@@ -76,16 +92,19 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: some parameters appear in more than one place")
         group = {"params": params}
         for k, v in self.defaults.items():
-            group[k] = param_group.get(k, v)
+            group[k] = _plain(param_group.get(k, v))
         for k, v in param_group.items():
             if k != "params":
-                group[k] = v
+                group[k] = _plain(v)
         self._check_group(group)
         self.param_groups.append(group)
 
     def _check_group(self, group: dict[str, Any]) -> None:
         """Validate a group's hyper-parameters (subclasses add their own checks)."""
         check_nonneg("learning rate (lr)", group["lr"], type(self).__name__)
+        for flag in ("maximize", "nesterov", "amsgrad", "centered"):
+            if flag in group and not isinstance(group[flag], bool):
+                raise TypeError(f"{type(self).__name__}: {flag} must be True or False, got {group[flag]!r}")
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of all parameters (set them to None, or to zeros)."""
@@ -96,31 +115,43 @@ class Optimizer:
                 else:
                     p.grad = Tensor._make(p.xp.zeros_like(p.data), p.device)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient. ``closure`` re-evaluates the loss."""
+    def step(self, closure: Callable[[], Any] | None = None, *, check_finite: bool = False) -> Any:
+        """One update of every parameter that has a gradient. ``closure`` re-evaluates the loss.
+
+        Every gradient is checked (shape, dtype, device, and with ``check_finite=True`` NaN or
+        infinity) before any parameter changes: a bad gradient never leaves a half-applied step.
+        """
         loss = None
         if closure is not None:
             from tinygrad_edu.autograd import enable_grad
 
             with enable_grad():
                 loss = closure()
+        todo = [(p, group) for group in self.param_groups for p in group["params"] if p.grad is not None]
+        for i, (p, _) in enumerate(todo):
+            self._check_grad(i, p, check_finite)
         with no_grad():
-            for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    if p.grad.shape != p.shape:
-                        raise RuntimeError(
-                            f"{type(self).__name__}: gradient of shape {tuple(p.grad.shape)} for a parameter "
-                            f"of shape {tuple(p.shape)}"
-                        )
-                    state = self.state.setdefault(p, {})
-                    grad = p.grad.data
-                    if group.get("maximize", False):
-                        grad = -grad
-                    self._update(p, grad, state, group)
-                    p._bump()  # the parameter changed in place: graphs that saved it are stale
+            for p, group in todo:
+                state = self.state.setdefault(p, {})
+                grad = p.grad.data
+                if group.get("maximize", False):
+                    grad = -grad
+                self._update(p, grad, state, group)
+                p._bump()  # the parameter changed in place: graphs that saved it are stale
         return loss
+
+    def _check_grad(self, i: int, p: Tensor, check_finite: bool) -> None:
+        """Raise a RuntimeError naming the parameter when its gradient cannot be applied."""
+        name, g = type(self).__name__, p.grad
+        what = f"{name}.step: the gradient of parameter {i} (shape {tuple(p.shape)}, {p.dtype})"
+        if g.shape != p.shape:
+            raise RuntimeError(f"{what} has shape {tuple(g.shape)}; nothing was updated")
+        if not backend.is_floating(g.dtype) or getattr(g.dtype, "kind", "f") == "c":
+            raise RuntimeError(f"{what} has dtype {g.dtype}; it must be real floating; nothing was updated")
+        if g.device != p.device:
+            raise RuntimeError(f"{what} is on {g.device!r}, the parameter on {p.device!r}; nothing was updated")
+        if check_finite and not backend.isfinite_all(g.data):
+            raise RuntimeError(f"{what} holds NaN or infinity; nothing was updated")
 
     def _update(self, p: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -152,19 +183,24 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore hyper-parameters and buffers saved by :meth:`state_dict` (values are copied)."""
+        """Restore hyper-parameters and buffers saved by :meth:`state_dict` (values are copied).
+
+        Everything is checked first, the hyper-parameters as the constructor checks them: a bad
+        state dict raises and leaves the optimizer as it was.
+        """
         name = type(self).__name__
-        if "state" not in state_dict or "param_groups" not in state_dict:
-            raise ValueError(
-                f"{name}.load_state_dict: expected keys 'state' and 'param_groups', got {sorted(state_dict)}"
-            )
+        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
+            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError(f"{name}.load_state_dict: expected keys 'state' and 'param_groups', got {got}")
         saved = state_dict["param_groups"]
-        if len(saved) != len(self.param_groups):
+        if not isinstance(saved, (list, tuple)) or len(saved) != len(self.param_groups):
+            count = len(saved) if isinstance(saved, (list, tuple)) else type(saved).__name__
             raise ValueError(
-                f"{name}.load_state_dict: the saved state has {len(saved)} parameter groups, "
+                f"{name}.load_state_dict: the saved state has {count} parameter groups, "
                 f"this optimizer has {len(self.param_groups)}"
             )
         by_index: dict[int, Tensor] = {}
+        groups = []
         for i, (g, s) in enumerate(zip(self.param_groups, saved)):
             ids = [int(v) for v in s["params"]]
             if len(ids) != len(g["params"]):
@@ -173,32 +209,46 @@ class Optimizer:
                     f"the saved group has {len(ids)}"
                 )
             by_index.update(zip(ids, g["params"]))
+            groups.append(self._loaded_group(i, g, s))
         new_state: dict[Tensor, dict[str, Any]] = {}
         for k, st in state_dict["state"].items():
             p = by_index.get(int(k))
             if p is None:
                 raise ValueError(f"{name}.load_state_dict: state for unknown parameter index {k}")
-            entry = {}
-            for key, v in st.items():
-                if isinstance(v, Tensor) or backend.is_array(v):
-                    arr = v.data if isinstance(v, Tensor) else v
-                    if arr.ndim == 0:  # counters such as "step" are numbers
-                        entry[key] = arr.item()
-                        continue
-                    if tuple(arr.shape) != tuple(p.shape):
-                        raise ValueError(
-                            f"{name}.load_state_dict: state {key!r} of parameter {k} has shape "
-                            f"{tuple(arr.shape)}, the parameter has {tuple(p.shape)}"
-                        )
-                    entry[key] = Tensor._make(backend.asarray(arr, p.dtype, p.device).copy(), p.device)
-                else:
-                    entry[key] = copy.deepcopy(v)
-            new_state[p] = entry
+            new_state[p] = {key: self._loaded_value(k, key, v, p) for key, v in st.items()}
         self.state = new_state
-        for g, s in zip(self.param_groups, saved):
-            for k, v in s.items():
-                if k != "params":
-                    g[k] = tuple(v) if isinstance(v, list) and isinstance(g.get(k), tuple) else v
+        for g, new in zip(self.param_groups, groups):
+            g.update(new)  # the same dict objects: schedulers and callers holding a group see the change
+
+    def _loaded_group(self, i: int, g: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
+        """The group's hyper-parameters after loading ``s``, validated as the constructor does."""
+        new = dict(g)
+        for k, v in s.items():
+            if k != "params":
+                new[k] = _plain(tuple(v) if isinstance(v, list) and isinstance(g.get(k), tuple) else v)
+        try:
+            self._check_group(new)
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"{type(self).__name__}.load_state_dict: parameter group {i}: {e}") from None
+        return new
+
+    def _loaded_value(self, k: Any, key: str, v: Any, p: Tensor) -> Any:
+        """One state entry, copied: arrays as tensors shaped like ``p``, 0-d arrays as numbers."""
+        name = type(self).__name__
+        where = f"{name}.load_state_dict: state {key!r} of parameter {k}"
+        if not (isinstance(v, Tensor) or backend.is_array(v)):
+            if isinstance(v, complex):
+                raise TypeError(f"{where} is complex ({v!r}); optimizer state is real")
+            return copy.deepcopy(v)
+        arr = v.data if isinstance(v, Tensor) else v
+        kind = getattr(arr.dtype, "kind", "?")
+        if kind not in "biuf":
+            raise TypeError(f"{where} has dtype {arr.dtype}; optimizer state is real numbers")
+        if arr.ndim == 0:  # counters such as "step" are numbers
+            return arr.item()
+        if tuple(arr.shape) != tuple(p.shape):
+            raise ValueError(f"{where} has shape {tuple(arr.shape)}, the parameter has {tuple(p.shape)}")
+        return Tensor._make(backend.asarray(arr, p.dtype, p.device).copy(), p.device)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
