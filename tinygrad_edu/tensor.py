@@ -638,7 +638,8 @@ class Tensor:
         keepdim: bool | None = None,
         correction: int | None = None,
     ) -> Tensor:
-        return self.var(axis, keepdims, ddof, dim=dim, keepdim=keepdim, correction=correction).sqrt()
+        """The standard deviation, ``sqrt(var)``; its gradient is 0 at zero spread, as PyTorch's."""
+        return ops.reduce.Std.apply(self.var(axis, keepdims, ddof, dim=dim, keepdim=keepdim, correction=correction))
 
     def logsumexp(
         self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None

@@ -331,26 +331,36 @@ class MaxPool2d(_PoolParams, Function):
     def backward(self, delta):
         if "idx" not in self.__dict__:
             self.idx = self.argmax()
-        return MaxPoolScatter.apply(delta, idx=self.idx, **self.geometry())
+        # x rides along as an input: the argmax is a function of x, piecewise constant
+        return MaxPoolScatter.apply(delta, self.inputs[0], idx=self.idx, **self.geometry())
+
+
+def _zeros_for(fn: Function, sources) -> list:
+    """0 for each of the pooled input x passed along (the argmax is constant between ties)."""
+    return [fn.const(fn.xp.zeros(x.shape, x.dtype)) if n else None for x, n in zip(sources, fn.needs_input_grad[1:])]
 
 
 class MaxPoolScatter(_PoolParams, Function):
     """x_bar = delta placed at each window's recorded argmax (adds where windows share it).
 
-    Linear in delta; its adjoint gathers at the argmax (:class:`MaxPoolGather`).
+    Linear in delta; its adjoint gathers at the argmax (:class:`MaxPoolGather`). The pooled input
+    x is a further input (as in PyTorch), with derivative 0: the argmax is constant between ties,
+    so a second derivative through max pooling is 0, not "does not require grad".
     """
 
-    def forward(self, delta):
+    def forward(self, delta, *x):
         return self.scatter(delta, lambda k: self.idx == k)
 
     def backward(self, adj):
-        return MaxPoolGather.apply(adj, idx=self.idx, **self.geometry())
+        sources = self.inputs[1:]
+        gathered = MaxPoolGather.apply(adj, *sources, idx=self.idx, **self.geometry())
+        return (gathered if self.needs_input_grad[0] else None, *_zeros_for(self, sources))
 
 
 class MaxPoolGather(_PoolParams, Function):
     """y = x_pad at each window's recorded argmax (max pooling with the argmax held fixed)."""
 
-    def forward(self, x):
+    def forward(self, x, *pooled):
         xpad = _padded(self.xp, x, self.pad)
         y = self.xp.zeros(self.idx.shape, dtype=x.dtype)
         for k, rows, cs in _offsets(self.kernel, self.stride, self.dilation, self.out_hw):
@@ -358,7 +368,9 @@ class MaxPoolGather(_PoolParams, Function):
         return y
 
     def backward(self, delta):
-        return MaxPoolScatter.apply(delta, idx=self.idx, **self.geometry())
+        sources = self.inputs[1:]
+        scattered = MaxPoolScatter.apply(delta, *sources, idx=self.idx, **self.geometry())
+        return (scattered if self.needs_input_grad[0] else None, *_zeros_for(self, sources))
 
 
 class AvgPool2d(_PoolParams, Function):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tinygrad_edu.autograd import Function
+from tinygrad_edu.ops.unary import LocalSlope, Where
 
 
 def normalize_axis(axis: int | Sequence[int] | None, ndim: int, op: str) -> int | tuple[int, ...] | None:
@@ -55,7 +56,13 @@ class Sum(Function):
 
 
 class Max(Function):
-    """y = max of x over ``axis``.    dL/dx = dL/dy at the maximal elements (shared on ties), else 0."""
+    """y = max of x over ``axis``.    dL/dx = dL/dy at the maximal elements, else 0.
+
+    PyTorch's conventions (``amax``, and ``max()`` of the whole tensor): ties share dL/dy evenly;
+    where the maximum is NaN, dL/dy goes to the NaN elements (shared evenly), so the finite ones
+    get 0, not NaN. (PyTorch's ``amax`` over an axis gives NaN to a whole row holding a NaN; its
+    ``max(dim)`` and ``max()`` give it to the NaN, as here.)
+    """
 
     def forward(self, x):
         if count(x.shape, self.axis) == 0:  # an empty tensor is fine as long as each max has elements
@@ -66,9 +73,31 @@ class Max(Function):
         x = self.inputs[0]
         shape = _keepdims_shape(x.shape, self.axis)
         y = self.output.data.reshape(shape)
-        hit = (x.data == y).astype(g.dtype)
-        hit /= hit.sum(axis=self.axis, keepdims=True)
-        return g.reshape(shape).expand(*x.shape) * self.const(hit)
+        hit = x.data == y
+        if (y != y).any():  # a NaN maximum: the NaN elements of its row are the maximal ones
+            hit |= (x.data != x.data) & (y != y)
+        share = hit.astype(g.dtype)
+        share /= share.sum(axis=self.axis, keepdims=True)
+        return LocalSlope.apply(g.reshape(shape).expand(*x.shape), x, slope=share)
+
+
+class Std(Function):
+    """s = sqrt(v), the standard deviation from the variance v.    dL/dv = dL/ds / (2 s).
+
+    PyTorch's convention at zero spread (all values equal, or a single one): s = 0 and the
+    gradient is 0 there, not the infinite 1/(2s) times 0 = NaN of a plain square root.
+    """
+
+    def forward(self, v):
+        return self.xp.sqrt(v)
+
+    def backward(self, g):
+        s = self.output
+        zero = s.data == 0
+        if not zero.any():
+            return g / (s * 2.0)
+        safe = Where.apply(self.const(self.xp.ones_like(s.data)), s, cond=zero)  # 1 where s = 0
+        return Where.apply(self.const(self.xp.zeros_like(s.data)), g / (safe * 2.0), cond=zero)
 
 
 class Softmax(Function):

@@ -1,7 +1,12 @@
 """Elementwise maths and activations, and the elementwise ops of two tensors.
 
 Each derivative is the textbook one, written with Tensor ops so that it can be differentiated
-again. Masks (where x > 0, ...) are constants: their own derivative is zero almost everywhere.
+again. The piecewise-linear ops (relu, leaky_relu, abs, clip, maximum, minimum, and the max
+reduction) have a local slope that is constant between kinks; their rules multiply the upstream
+gradient by that slope with :class:`LocalSlope`, which keeps x as an input (as PyTorch's
+``threshold_backward`` does), so a second derivative through them is zero rather than an error.
+
+Conventions at the kinks and at NaN follow PyTorch's; each op's docstring states its own.
 """
 
 from __future__ import annotations
@@ -53,13 +58,20 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    """y = |x|.    dL/dx = dL/dy * sign(x)  (0 at x = 0, as PyTorch)."""
+    """y = |x|.    dL/dx = dL/dy * sign(x).
+
+    PyTorch's conventions: the slope is 0 at x = 0 and at x = NaN (``sgn``), and the product is a
+    plain product (an infinite dL/dy at x = 0 gives NaN, as PyTorch's ``grad * sgn(x)``).
+    """
 
     def forward(self, x):
         return self.xp.abs(x)
 
     def backward(self, g):
-        return g * self.inputs[0].sign()
+        x = self.inputs[0].data
+        s = (x > 0).astype(g.dtype)
+        s -= x < 0  # -1, 0 or 1; NaN compares false both ways, so its slope is 0
+        return LocalSlope.apply(g, self.inputs[0], slope=s, select=False)
 
 
 class Sin(Function):
@@ -154,19 +166,58 @@ class Erf(Function):
         return g * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi))
 
 
+class LocalSlope(Function):
+    """z = g * s: an upstream gradient g times the local slope s = dy/dx of a piecewise-linear op.
+
+    The derivative rule of relu, leaky_relu, abs, clip, maximum, minimum and max. The slope s is
+    a constant array, computed from the op's inputs x, which are the further inputs of this op
+    (as PyTorch's ``threshold_backward(g, x)`` takes x): s is constant between the kinks, so
+        dL/dg = dL/dz * s,    dL/dx = 0,
+    and a second derivative through such an op is zero (the Laplacian of a ReLU network is 0),
+    not "does not require grad".
+
+    With ``select`` (the default), z = 0 where s = 0 even when g is infinite or NaN, as PyTorch's
+    masked rules (``log(relu(x))`` at x < 0 has gradient 0, not NaN).
+    """
+
+    select = True
+
+    def forward(self, g, *sources):
+        out = g * self.slope
+        # inf * 0 or NaN * 0 where the slope is 0: rare, so the common case costs one min()
+        if self.select and out.size and self.xp.isnan(out.min()):
+            out = self.xp.where(self.slope == 0, 0, out)
+        return out
+
+    def backward(self, gz):
+        need = self.needs_input_grad
+        sources = self.inputs[1:]
+        dg = LocalSlope.apply(gz, *sources, slope=self.slope, select=self.select) if need[0] else None
+        zeros = [self.const(self.xp.zeros(x.shape, x.dtype)) if n else None for x, n in zip(sources, need[1:])]
+        return (dg, *zeros)
+
+
 class ReLU(Function):
-    """y = max(x, 0).    dL/dx = dL/dy * [x > 0]."""
+    """y = max(x, 0).    dL/dx = dL/dy * [x > 0].
+
+    PyTorch's conventions: the slope is 0 at x = 0; at x = NaN (where y is NaN) it is 1, as
+    PyTorch's rule passes the gradient wherever y <= 0 is false.
+    """
 
     def forward(self, x):
         return self.xp.maximum(x, 0)
 
     def backward(self, g):
         x = self.inputs[0]
-        return g * self.const((x.data > 0).astype(x.dtype))
+        s = x.data <= 0
+        return LocalSlope.apply(g, x, slope=(~s).astype(g.dtype))
 
 
 class LeakyReLU(Function):
-    """y = x if x > 0 else slope * x.    dL/dx = dL/dy * (1 if x > 0 else slope)."""
+    """y = x if x > 0 else slope * x.    dL/dx = dL/dy * (1 if x > 0 else slope).
+
+    PyTorch's conventions: the slope at x = 0 and at x = NaN is ``slope`` (x > 0 is false).
+    """
 
     def forward(self, x):
         # max(x, slope x) is the same for slope <= 1 (min for slope > 1), and 20x faster than a
@@ -176,22 +227,27 @@ class LeakyReLU(Function):
 
     def backward(self, g):
         x = self.inputs[0]
-        d = (x.data > 0).astype(x.dtype)  # 1 where x > 0, else slope: 1 [x > 0] (1 - slope) + slope
+        d = (x.data > 0).astype(g.dtype)  # 1 where x > 0, else slope: 1 [x > 0] (1 - slope) + slope
         d *= 1.0 - self.slope
         d += self.slope
-        return g * self.const(d)
+        return LocalSlope.apply(g, x, slope=d)
 
 
 class ELU(Function):
-    """y = x if x > 0 else alpha (e^x - 1).    dL/dx = dL/dy * (1 if x > 0 else y + alpha)."""
+    """y = x if x > 0 else alpha (e^x - 1).    dL/dx = dL/dy * (1 if x > 0 else y + alpha).
+
+    PyTorch's conventions: the slope at x = 0 is alpha (the left branch, x <= 0) and the second
+    derivative there is 0 (PyTorch's double backward takes x < 0); at x = NaN the slope is 1.
+    """
 
     def forward(self, x):
         return self.xp.where(x > 0, x, self.alpha * self.xp.expm1(self.xp.minimum(x, 0)))
 
     def backward(self, g):
-        x, y = self.inputs[0], self.output
-        positive = x.data > 0
-        return g * Where.apply(self.const(self.xp.ones_like(x.data)), y + self.alpha, cond=positive)
+        x, y = self.inputs[0].data, self.output
+        at_zero = x == 0
+        flat = 1.0 - (1.0 - self.alpha) * at_zero if at_zero.any() else self.xp.ones_like(x)  # alpha at 0, else 1
+        return g * Where.apply(self.const(flat), y + self.alpha, cond=~(x < 0))  # y + alpha where x < 0
 
 
 class Softplus(Function):
@@ -213,50 +269,79 @@ class Softplus(Function):
         return g * Where.apply(self.const(self.xp.ones_like(x.data)), x.sigmoid(), cond=linear)
 
 
+def _tie_share(x, y, larger: bool):
+    """The share of the gradient of max(x, y) (``larger``) or min(x, y) that goes to x.
+
+    PyTorch's rule: all of it where x wins, half on a tie, none where y wins; where x or y is NaN
+    (no winner) each input gets all of it.
+    """
+    loses = x < y if larger else x > y
+    s = 1.0 - loses - 0.5 * (x == y)
+    return s
+
+
 class Maximum(Function):
-    """z = max(x, y).    The gradient goes to the larger input (split evenly on ties)."""
+    """z = max(x, y).    dL/dx = dL/dz [x > y],  dL/dy = dL/dz [y > x].
+
+    PyTorch's conventions: a tie (x == y, also with a number: ``x.maximum(0.0)`` at x = 0) gives
+    half to each; where x or y is NaN (z is NaN) each gets all of dL/dz.
+    """
 
     def forward(self, x, y):
         return self.xp.maximum(x, y)
 
     def backward(self, g):
         x, y = self.inputs
-        to_x = (x.data > y.data) + 0.5 * (x.data == y.data)
-        to_x = self.const(to_x.astype(g.dtype))
-        dx = (g * to_x).sum_to(x.shape) if self.needs_input_grad[0] else None
-        dy = (g * (1.0 - to_x)).sum_to(y.shape) if self.needs_input_grad[1] else None
+        dx = dy = None
+        if self.needs_input_grad[0]:
+            to_x = _tie_share(x.data, y.data, larger=True).astype(g.dtype, copy=False)
+            dx = LocalSlope.apply(g, x, y, slope=self.xp.broadcast_to(to_x, g.shape)).sum_to(x.shape)
+        if self.needs_input_grad[1]:
+            to_y = _tie_share(y.data, x.data, larger=True).astype(g.dtype, copy=False)
+            dy = LocalSlope.apply(g, x, y, slope=self.xp.broadcast_to(to_y, g.shape)).sum_to(y.shape)
         return dx, dy
 
 
 class Minimum(Function):
-    """z = min(x, y).    The gradient goes to the smaller input (split evenly on ties)."""
+    """z = min(x, y).    dL/dx = dL/dz [x < y],  dL/dy = dL/dz [y < x].
+
+    PyTorch's conventions, as for :class:`Maximum`: half to each on a tie, all to each at NaN.
+    """
 
     def forward(self, x, y):
         return self.xp.minimum(x, y)
 
     def backward(self, g):
         x, y = self.inputs
-        to_x = (x.data < y.data) + 0.5 * (x.data == y.data)
-        to_x = self.const(to_x.astype(g.dtype))
-        dx = (g * to_x).sum_to(x.shape) if self.needs_input_grad[0] else None
-        dy = (g * (1.0 - to_x)).sum_to(y.shape) if self.needs_input_grad[1] else None
+        dx = dy = None
+        if self.needs_input_grad[0]:
+            to_x = _tie_share(x.data, y.data, larger=False).astype(g.dtype, copy=False)
+            dx = LocalSlope.apply(g, x, y, slope=self.xp.broadcast_to(to_x, g.shape)).sum_to(x.shape)
+        if self.needs_input_grad[1]:
+            to_y = _tie_share(y.data, x.data, larger=False).astype(g.dtype, copy=False)
+            dy = LocalSlope.apply(g, x, y, slope=self.xp.broadcast_to(to_y, g.shape)).sum_to(y.shape)
         return dx, dy
 
 
 class Clip(Function):
-    """y = min(max(x, low), high).    dL/dx = dL/dy where low <= x <= high, else 0."""
+    """y = min(max(x, low), high).    dL/dx = dL/dy where low <= x <= high, else 0.
+
+    PyTorch's conventions: the gradient passes at x == low and at x == high (the bounds belong to
+    the inside); at x = NaN it is 0.
+    """
 
     def forward(self, x):
         return self.xp.clip(x, self.low, self.high)
 
     def backward(self, g):
         x = self.inputs[0].data
-        inside = self.xp.ones(x.shape, dtype=bool)
         if self.low is not None:
-            inside &= x >= self.low
-        if self.high is not None:
-            inside &= x <= self.high
-        return g * self.const(inside.astype(g.dtype))
+            inside = x >= self.low
+            if self.high is not None:
+                inside &= x <= self.high
+        else:
+            inside = x <= self.high
+        return LocalSlope.apply(g, self.inputs[0], slope=inside.astype(g.dtype))
 
 
 class Where(Function):
