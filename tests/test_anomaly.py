@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
-from tinygrad_edu import Tensor, autograd
+from tinygrad_edu import Tensor, anomaly, autograd
 from tinygrad_edu.autograd import AnomalyError, detect_anomaly
 
 
@@ -30,8 +30,8 @@ def test_free_when_off(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("anomaly work done while detect_anomaly is off")
 
-    monkeypatch.setattr(autograd, "_user_frame", forbidden)
-    monkeypatch.setattr(autograd, "_check_finite", forbidden)
+    monkeypatch.setattr(anomaly, "user_frame", forbidden)
+    monkeypatch.setattr(anomaly, "check_finite", forbidden)
     x = Tensor(np.array([0.0, 1.0]), requires_grad=True)
     with np.errstate(divide="ignore"):
         y = x.sqrt()

@@ -15,8 +15,6 @@ so derivatives of any order come for free.
 from __future__ import annotations
 
 import contextlib
-import os
-import traceback
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -74,37 +72,6 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
-class AnomalyError(FloatingPointError):
-    """A NaN or infinity appeared; raised under :func:`detect_anomaly`."""
-
-
-class detect_anomaly(contextlib.ContextDecorator):
-    """Raise at the first NaN or infinity made by a forward op or a backward rule.
-
-    The error names the op, the shapes of its inputs and the line of user code that created the
-    op. Off by default; when off it costs one attribute test per op.
-    """
-
-    def __enter__(self) -> None:
-        self.prev = _mode.detect_anomaly
-        _mode.detect_anomaly = True
-
-    def __exit__(self, *exc: Any) -> None:
-        _mode.detect_anomaly = self.prev
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def _user_frame() -> str:
-    """The innermost stack frame outside this package, as 'file:line in function: code'."""
-    # By the package's own directory, not by its name: a checkout may live in .../tinygrad_edu/tests.
-    for frame in reversed(traceback.extract_stack()[:-1]):
-        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR):
-            return f"{frame.filename}:{frame.lineno} in {frame.name}: {frame.line}"
-    return "<unknown>"
-
-
 class Function:
     """One node of the computation graph: an op with its forward and its derivative.
 
@@ -116,6 +83,8 @@ class Function:
     """
 
     inputs: tuple[Tensor, ...] | None
+    released: tuple[Tensor | Function, ...] = ()  # the graph's shape after the inputs were freed
+    adjoint: Tensor | None = None  # dL/d output, kept when the backward pass retains the graph
     needs_input_grad: Sequence[bool] = ()  # set before each call of backward
     created_at: str | None = None
     out_device: str | None = None  # set by the one op that moves data between devices
@@ -194,11 +163,7 @@ class Function:
         out._version = 0
         mode = _mode
         if mode.detect_anomaly:
-            if mode.anomaly_origin is None:
-                fn.created_at = _user_frame()
-                _check_finite(data, fn, "forward", inputs)
-            else:
-                fn.created_at = mode.anomaly_origin
+            anomaly.note_origin(fn, data, inputs)
         if mode.grad_enabled:
             for t in inputs:
                 if t.requires_grad:
@@ -210,24 +175,32 @@ class Function:
                     break
         return out
 
+    def release(self, grad_output: Tensor, keep_inputs: bool = False) -> None:
+        """Called by the backward pass once this node's rule has run.
+
+        With ``keep_inputs`` (``retain_graph=True``) the node keeps its inputs, so that the graph
+        can be run through again, and remembers the adjoint of its output (``self.adjoint``) for
+        pictures. Otherwise it frees its saved tensors, so memory falls during the backward
+        pass and a second backward raises, but keeps the graph's shape for pictures
+        (:meth:`graph_inputs`).
+        """
+        if keep_inputs:
+            self.adjoint = grad_output
+        else:
+            self.released = tuple([p._ctx or p for p in self.inputs])
+            self.inputs = None
+
+    def graph_inputs(self) -> tuple[Tensor | Function, ...]:
+        """The inputs as drawn: the tensors, or after a backward pass freed them, each leaf
+        tensor and, for a computed input, the node that computed it."""
+        return self.inputs if self.inputs is not None else self.released
+
     def const(self, array: Any) -> Tensor:
         """A constant tensor (no gradient flows into it) on this node's device."""
         return Tensor._make(array, self.inputs[0].device)
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
-
-
-def _check_finite(array: Any, fn: Function, phase: str, inputs: Sequence[Tensor]) -> None:
-    if not backend.is_floating(array.dtype) or backend.isfinite_all(array):
-        return
-    shapes = ", ".join(str(tuple(t.shape)) for t in inputs if t is not None)
-    where = fn.created_at or "<unknown>"
-    what = "output" if phase == "forward" else "gradient"
-    raise AnomalyError(
-        f"{fn.name} {phase} produced NaN or infinity in its {what} (input shapes {shapes}); "
-        f"the op was created at {where}"
-    )
 
 
 # --------------------------------------------------------------------------- graph walks
@@ -260,14 +233,70 @@ def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     return order
 
 
-def _backward_for_anomaly(fn: Function, g: Tensor) -> Any:
-    """Run ``fn``'s backward rule under detect_anomaly: its result is checked by the caller."""
-    prev = _mode.anomaly_origin
-    _mode.anomaly_origin = f"the backward rule of {fn.name} (itself created at {fn.created_at or '<unknown>'})"
-    try:
-        return fn.backward(g)
-    finally:
-        _mode.anomaly_origin = prev
+class Adjoints:
+    """The adjoint dL/dt of every tensor the backward pass has reached, summed over t's uses.
+
+    A tensor used by several ops receives a gradient from each, and they are added. Outside
+    ``create_graph`` the sum is not recorded, so arrays are added directly: in place into a sum
+    this pass allocated itself, never into an array that a rule or the caller may still hold.
+    """
+
+    def __init__(self, create_graph: bool) -> None:
+        self.grads: dict[Tensor, Tensor] = {}  # tensors hash by identity: they are the keys
+        self.owned: set[Tensor] = set()  # sums allocated here, safe to add into in place
+        self.create_graph = create_graph
+
+    def add(self, t: Tensor, g: Tensor) -> None:
+        prev = self.grads.get(t)
+        self.grads[t] = g if prev is None else self.sum(prev, g)
+
+    def sum(self, a: Tensor, b: Tensor) -> Tensor:
+        if self.create_graph:
+            return a + b  # recorded, so that the sum can be differentiated again
+        if a in self.owned:
+            a.data += b.data
+            return a
+        total = Tensor._make(a.data + b.data, a.device)
+        self.owned.add(total)
+        return total
+
+    def pop(self, t: Tensor) -> Tensor | None:
+        """``t``'s finished adjoint; from now on it may be shared, so it is never added into."""
+        g = self.grads.pop(t, None)
+        if self.owned:
+            self.owned.discard(g)
+        return g
+
+
+def _wanted_inputs(order: list[Tensor], targets: set[Tensor] | None) -> Callable[[Function], list[bool]]:
+    """For each node, which of its inputs must get a gradient.
+
+    For ``backward()`` those that require grad; for ``autograd.grad`` only those that are a
+    target or lead to one (the rest of the graph is not walked).
+    """
+    if targets is None:
+        return lambda fn: [p.requires_grad for p in fn.inputs]
+    leads = set(targets)
+    for t in order:  # inputs come first in the order, so one pass finds every path
+        if any(p in leads for p in t._ctx.inputs):
+            leads.add(t)
+    return lambda fn: [p in leads for p in fn.inputs]
+
+
+def _call_rule(fn: Function, g: Tensor, need: list[bool], anomaly: bool) -> tuple[Tensor | None, ...]:
+    """Run ``fn``'s backward rule on the adjoint ``g`` and refuse results that would be wrong."""
+    fn.needs_input_grad = need
+    in_grads = run_rule(fn, g) if anomaly else fn.backward(g)
+    if type(in_grads) is not tuple:
+        in_grads = (in_grads,)
+    for p, v in zip(fn.inputs, fn._versions):
+        if p._version != v:  # changed in place since the forward pass: the rule used new values
+            _raise_modified(fn)
+    if fn.checks_grad_shapes:  # ops written outside the engine (the engine's own are tested)
+        for p, gp, wanted in zip(fn.inputs, in_grads, need):
+            if wanted and gp is not None and gp.data.shape != p.data.shape:
+                _raise_bad_grad_shape(fn, fn.inputs, p, gp)
+    return in_grads
 
 
 def _raise_modified(fn: Function) -> None:
@@ -303,6 +332,27 @@ def _own(g: Tensor, handed_out: set[int]) -> Tensor:
     return Tensor._make(data, g.device)
 
 
+def _deliver(
+    adjoints: Adjoints, found: dict[Tensor, Tensor], targets: set[Tensor] | None, root_grads: Sequence[Tensor]
+) -> dict[int, Tensor]:
+    """Hand the leaves their gradients: into ``.grad``, or, with ``targets``, back to the caller.
+
+    What is left in ``adjoints`` after the loop are the leaves, in the order they were reached.
+    """
+    create_graph = adjoints.create_graph
+    handed_out = {id(g.data) for g in root_grads}  # the caller's arrays are not ours to give
+    for leaf, g in list(adjoints.grads.items()):
+        adjoints.owned.discard(g)
+        if targets is None:
+            if leaf.requires_grad:
+                own = g if create_graph else _own(g, handed_out)
+                leaf.grad = own if leaf.grad is None else adjoints.sum(leaf.grad, own)
+        elif leaf in targets:
+            found[leaf] = g
+    # hand out arrays of their own, as .grad gets
+    return {id(t): g if create_graph else _own(g, handed_out) for t, g in found.items()}
+
+
 def run_backward(
     roots: Sequence[Tensor],
     root_grads: Sequence[Tensor],
@@ -312,7 +362,7 @@ def run_backward(
     create_graph: bool = False,
     observer: Callable[..., None] | None = None,
 ) -> dict[int, Tensor]:
-    """The backward pass: propagate adjoints from ``roots`` to the leaves.
+    """The backward pass: send the adjoints from ``roots`` back to the leaves (the chain rule).
 
     Without ``targets``, gradients are added into ``.grad`` of every leaf that requires grad
     (``Tensor.backward``). With ``targets``, nothing is written; their gradients are returned
@@ -320,104 +370,34 @@ def run_backward(
     ``observer(tensor, grad, fn, input_grads)`` is called at every node, for the step-through
     player.
     """
-
-    # Tensors hash by identity, so they serve as keys directly (faster than their id()).
-    owned: set[Tensor] = set()  # sums this pass allocated, which it may add into in place
-
-    def accumulate(a: Tensor | None, b: Tensor) -> Tensor:
-        # A tensor used several times gets the sum of the gradients from each use. Outside
-        # create_graph the sum need not be recorded, so add the arrays directly.
-        if a is None:
-            return b
-        if create_graph:
-            return a + b
-        if a in owned:
-            a.data += b.data
-            return a
-        total = Tensor._make(a.data + b.data, a.device)
-        owned.add(total)
-        return total
-
-    order = topological_order(roots)
-    target_set = None if targets is None else set(targets)
-    if target_set is None:
-        needed = None
-    else:  # a tensor is needed when it is a target or leads to one; inputs come first in order
-        needed = set(target_set)
-        for t in order:
-            if any(p in needed for p in t._ctx.inputs):
-                needed.add(t)
-    grads: dict[Tensor, Tensor] = {}  # the adjoint dL/dt of every tensor reached so far
-    leaves: dict[Tensor, None] = {}  # leaves reached, in order
+    order = topological_order(roots)  # each tensor after its inputs; we walk it backwards
+    targets = None if targets is None else set(targets)
+    wanted = _wanted_inputs(order, targets)
+    adjoints = Adjoints(create_graph)
     for r, g in zip(roots, root_grads):
-        grads[r] = accumulate(grads.get(r), g)
-        if r._ctx is None:
-            leaves[r] = None
-    found: dict[int, Tensor] = {}
-
+        adjoints.add(r, g)
+    found: dict[Tensor, Tensor] = {}  # the targets' gradients
     anomaly = _mode.detect_anomaly
-    with set_grad_enabled(create_graph):
+    with set_grad_enabled(create_graph):  # record the backward pass itself for higher derivatives
         for i in range(len(order) - 1, -1, -1):
-            t = order[i]
-            order[i] = None  # release our reference as we go, so memory falls during backward
-            g = grads.pop(t, None)
+            t, order[i] = order[i], None  # drop our reference as we go: memory falls during backward
+            g = adjoints.pop(t)  # dL/dt, complete: every op that used t has been visited
             if g is None:
                 continue
-            if owned:
-                owned.discard(g)  # from here on g may be shared: never add into it in place
-            if target_set is not None and t in target_set:
-                found[id(t)] = g
+            if targets is not None and t in targets:
+                found[t] = g
             fn = t._ctx
-            inputs = fn.inputs
-            if needed is None:
-                need = [p.requires_grad for p in inputs]
-            else:
-                need = [p in needed for p in inputs]
+            need = wanted(fn)
             if True not in need:
                 continue
-            fn.needs_input_grad = need
-            if anomaly:
-                in_grads = _backward_for_anomaly(fn, g)
-            else:
-                in_grads = fn.backward(g)  # the chain rule: dL/dx = dL/dt * dt/dx, for each input x
-            if type(in_grads) is not tuple:
-                in_grads = (in_grads,)
+            in_grads = _call_rule(fn, g, need, anomaly)  # the chain rule: dL/dx = dL/dt * dt/dx
             if observer is not None:
                 observer(t, g, fn, in_grads)
-            check_shapes = fn.checks_grad_shapes
-            for p, gp, wanted, version in zip(inputs, in_grads, need, fn._versions):
-                if p._version != version:  # changed in place since the forward pass: the rule used new values
-                    _raise_modified(fn)
-                if gp is None or not wanted:
-                    continue
-                if check_shapes and gp.data.shape != p.data.shape:  # forgot to sum over broadcast axes, say
-                    _raise_bad_grad_shape(fn, inputs, p, gp)
-                if anomaly:
-                    _check_finite(gp.data, fn, "backward", inputs)
-                prev = grads.get(p)
-                if prev is None:  # the first gradient to reach p
-                    grads[p] = gp
-                    if p._ctx is None:
-                        leaves[p] = None
-                else:
-                    grads[p] = accumulate(prev, gp)
-            if not retain_graph:
-                fn.inputs = None  # free the saved tensors; a second backward raises
-        handed_out = {id(g.data) for g in root_grads}  # the caller's arrays are not ours to give
-        for p in leaves:
-            g = grads.pop(p, None)
-            if g is None:
-                continue
-            owned.discard(g)
-            if target_set is None:
-                if p.requires_grad:
-                    p.grad = accumulate(p.grad, g if create_graph else _own(g, handed_out))
-            elif p in target_set:
-                found[id(p)] = g
-    if not create_graph:  # hand out arrays of their own, as .grad gets
-        for key, g in found.items():
-            found[key] = _own(g, handed_out)
-    return found
+            for x, gx, wanted_x in zip(fn.inputs, in_grads, need):
+                if gx is not None and wanted_x:
+                    adjoints.add(x, gx)
+            fn.release(g, keep_inputs=retain_graph)
+        return _deliver(adjoints, found, targets, root_grads)
 
 
 def _root_grad(t: Tensor, g: Any, what: str) -> Tensor:
@@ -497,3 +477,8 @@ def grad(
             )
         result.append(g)
     return tuple(result)
+
+
+# anomaly detection lives in its own module (it builds on _mode); its public names stay here too
+from tinygrad_edu import anomaly  # noqa: E402
+from tinygrad_edu.anomaly import AnomalyError, detect_anomaly, run_rule  # noqa: E402, F401
