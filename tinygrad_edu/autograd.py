@@ -15,19 +15,25 @@ so derivatives of any order come for free.
 from __future__ import annotations
 
 import contextlib
+import copy
+import threading
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from tinygrad_edu import backend
-from tinygrad_edu.tensor import Tensor
+from tinygrad_edu.tensor import Tensor, storage_of
 
 _new = object.__new__
 _ARRAY_MODULES = backend.ARRAY_MODULES
 
 
-class _Mode:
-    """The engine's switches: recording on or off, and anomaly detection."""
+class _Mode(threading.local):
+    """The engine's switches: recording on or off, and anomaly detection.
+
+    One set per thread, as in PyTorch: a thread that evaluates under ``no_grad()`` does not stop
+    another thread from recording. A new thread starts from the defaults below.
+    """
 
     grad_enabled = True
     detect_anomaly = False
@@ -44,8 +50,15 @@ def is_grad_enabled() -> bool:
     return _mode.grad_enabled
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Switch recording on or off for a block (a context manager and a decorator)."""
+class _ModeSwitch(contextlib.ContextDecorator):
+    def _recreate_cm(self) -> _ModeSwitch:
+        # As a decorator, a fresh copy per call: the same decorated function may run in several
+        # threads at once, and each must restore its own thread's previous mode.
+        return copy.copy(self)
+
+
+class set_grad_enabled(_ModeSwitch):
+    """Switch recording on or off for a block, in this thread (a context manager and a decorator)."""
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
@@ -87,6 +100,7 @@ class Function:
     adjoint: Tensor | None = None  # dL/d output, kept when the backward pass retains the graph
     needs_input_grad: Sequence[bool] = ()  # set before each call of backward
     created_at: str | None = None
+    _out_version = 0  # the version of the output's memory when made (nonzero only for a view)
     out_device: str | None = None  # set by the one op that moves data between devices
     xp = backend.ARRAY_MODULES["cpu"]  # the array library of the inputs: NumPy unless set per node
 
@@ -116,10 +130,11 @@ class Function:
         derivative if the output had been changed in place since, so that is an error here.
         """
         out = self._out()
-        if out is not None and out._version:
+        if out is not None and out._version != self._out_version:
             raise RuntimeError(
-                f"{self.name}: its output of shape {tuple(out.shape)} was modified in place after it was "
-                f"computed (version 0 -> {out._version}), but its derivative needs the original value. "
+                f"{self.name}: its output of shape {tuple(out.shape)} was modified in place (through it or a "
+                f"tensor sharing its memory) after it was computed (version {self._out_version} -> "
+                f"{out._version}), but its derivative needs the original value. "
                 "Use an out-of-place op or .clone() the output before changing it."
             )
         return out
@@ -158,9 +173,10 @@ class Function:
         out = _new(Tensor)
         out.data = data
         out.device = fn.out_device or device
-        out.grad = out._ctx = out.name = None
+        out.grad = out._ctx = out.name = out._vc = None
         out.requires_grad = False
-        out._version = 0
+        if data.base is not None:  # a view (reshape, slicing, transpose, ...), maybe of an input
+            _share_counter(fn, out, inputs)
         mode = _mode
         if mode.detect_anomaly:
             anomaly.note_origin(fn, data, inputs)
@@ -201,6 +217,16 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+def _share_counter(fn: Function, out: Tensor, inputs: Sequence[Tensor]) -> None:
+    """Give an output that views an input's memory that input's version counter."""
+    storage = storage_of(out.data)
+    for t in inputs:
+        if storage_of(t.data) is storage:
+            vc = out._vc = t._counter()
+            fn._out_version = vc.value
+            return
 
 
 # --------------------------------------------------------------------------- graph walks
@@ -302,9 +328,11 @@ def _call_rule(fn: Function, g: Tensor, need: list[bool], anomaly: bool) -> tupl
 def _raise_modified(fn: Function) -> None:
     for i, (t, v) in enumerate(zip(fn.inputs, fn._versions)):
         if t._version != v:
+            named = f" ({t.name!r})" if t.name else ""
             raise RuntimeError(
-                f"{fn.name}: input {i} of shape {tuple(t.shape)} was modified in place after it "
-                f"was used (version {v} -> {t._version}); the backward pass needs its old value. "
+                f"{fn.name}: input {i}{named} of shape {tuple(t.shape)} was modified in place (through it or a "
+                f"tensor sharing its memory: a view, .detach(), a state_dict() entry) after it was used "
+                f"(version {v} -> {t._version}); the backward pass needs its old value. "
                 "Use an out-of-place op (x = x + y instead of x += y) or .clone() it first."
             )
 

@@ -31,6 +31,37 @@ def _axis(axis: Axis, dim: Axis) -> Axis:
     return axis
 
 
+class VersionCounter:
+    """How many times an array was changed in place, shared by every tensor that holds it.
+
+    Views (``reshape``, slicing, ``transpose``, ...), ``detach()`` and ``state_dict()`` entries hand
+    out the same memory, so they share one counter: an in-place change through any of them is
+    seen by the backward pass of every op that saved the memory (as PyTorch's version counter).
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+def storage_of(array: Any) -> Any:
+    """The object that owns ``array``'s memory: the array itself unless it is a view.
+
+    NumPy and CuPy link a view to the array it came from by ``.base``; followed in a loop, since a
+    view of an array that does not own its memory (``np.frombuffer``) points to that array.
+    """
+    while True:
+        base = getattr(array, "base", None)
+        if base is None:
+            return array
+        array = base
+
+
+def _same_storage(a: Any, b: Any) -> bool:
+    return a is b or storage_of(a) is storage_of(b)
+
+
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -39,7 +70,7 @@ class Tensor:
     theirs. Only floating-point tensors can require grad.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "device", "name", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_vc", "device", "name", "__weakref__")
     __array_priority__ = 1000  # so that `ndarray * Tensor` calls Tensor.__rmul__
 
     def __init__(
@@ -50,7 +81,8 @@ class Tensor:
         device: str | None = None,
         name: str | None = None,
     ) -> None:
-        if isinstance(data, Tensor):
+        src = data if isinstance(data, Tensor) else None
+        if src is not None:
             data = data.data
         if device is None:
             device = backend.device_of(data) if backend.is_array(data) else "cpu"
@@ -60,7 +92,9 @@ class Tensor:
         self.grad: Tensor | None = None
         self.requires_grad = False
         self._ctx = None
-        self._version = 0
+        self._vc = None
+        if src is not None and _same_storage(self.data, src.data):  # no copy: the memory is shared
+            self._vc = src._counter()
         self.name = name
         if requires_grad:
             self.requires_grad_(True)
@@ -74,9 +108,22 @@ class Tensor:
         t.grad = None
         t.requires_grad = False
         t._ctx = None
-        t._version = 0
+        t._vc = None  # made on the first in-place change or sharing (most tensors need none)
         t.name = None
         return t
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes the memory of this tensor has seen (through any alias)."""
+        vc = self._vc
+        return 0 if vc is None else vc.value
+
+    def _counter(self) -> VersionCounter:
+        """The version counter of this tensor's memory, made on first use, to share with an alias."""
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = VersionCounter()
+        return vc
 
     # ------------------------------------------------------------------ properties
 
@@ -210,8 +257,10 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """The same values, cut off from the graph (shares the array)."""
-        return Tensor._make(self.data, self.device)
+        """The same values, cut off from the graph (shares the array and its version counter)."""
+        t = Tensor._make(self.data, self.device)
+        t._vc = self._counter()
+        return t
 
     def clone(self) -> Tensor:
         """A copy with its own array (differentiable)."""
@@ -233,7 +282,7 @@ class Tensor:
     # ------------------------------------------------------------------ in place (no graph)
 
     def _bump(self) -> Tensor:
-        self._version += 1
+        self._counter().value += 1
         return self
 
     def _check_inplace(self, op: str) -> None:
