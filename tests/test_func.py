@@ -472,7 +472,7 @@ def test_other_misuse_is_explained():
     with pytest.raises(TypeError, match="call it as jvp"):
         jvp(f_sin)(X)
     with pytest.raises(TypeError, match="must return one array"):
-        jacobian(lambda x: [x, x])(X)
+        grad(lambda x: [x, x])(X)
     with pytest.raises(TypeError, match="hessian: argument 0 must be a single array"):
         hessian(lambda P: np.sum(P[0] ** 2))([X])
 

@@ -37,7 +37,21 @@ from tinygrad_edu.tensor import Tensor
 
 Argnum = int | Sequence[int]
 
-__all__ = ["grad", "value_and_grad", "elementwise_grad", "jacobian", "hessian", "hvp", "jvp"]
+__all__ = [
+    "grad",
+    "value_and_grad",
+    "grad_and_aux",
+    "elementwise_grad",
+    "jacobian",
+    "hessian",
+    "hvp",
+    "jvp",
+    "make_vjp",
+    "vjp",
+    "checkpoint",
+    "primitive",
+    "defvjp",
+]
 
 
 # --------------------------------------------------------------------------- argument trees
@@ -156,7 +170,9 @@ def _check_argnums(name: str, argnum: Argnum, nargs: int) -> list[int]:
 class _Trace:
     """One evaluation of ``f`` with the chosen argument(s) replaced by leaves."""
 
-    def __init__(self, name: str, f: Callable, argnum: Argnum, args: tuple, kwargs: dict) -> None:
+    def __init__(
+        self, name: str, f: Callable, argnum: Argnum, args: tuple, kwargs: dict, has_aux: bool = False
+    ) -> None:
         self.name = name
         if not args:
             raise TypeError(f"{name}: the function was called without positional arguments to differentiate")
@@ -183,28 +199,54 @@ class _Trace:
                 for a, t in zip(norm, tree):
                     new_args[a] = t
             out = f(*new_args, **kwargs)
-        if isinstance(out, (list, tuple, dict)):
-            raise TypeError(
-                f"{name}: the function returned a {type(out).__name__}; it must return one array "
-                "(a Tensor, a NumPy array or a number)"
+        if has_aux:
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise TypeError(f"{name}: the function must return a pair (value, aux), got a {type(out).__name__}")
+            out, self.aux = out
+        self.out_type = type(out).__name__
+        outs, self.out_treedef = _flatten(out)  # one array, or a list/tuple/dict of arrays
+        if not outs:
+            raise ValueError(
+                f"{name}: the function returned an empty {self.out_type}: there is nothing to differentiate"
             )
         like = self.leaves[0]
-        self.y = out if isinstance(out, Tensor) else Tensor(out, dtype=like.dtype, device=like.device)
+        self.outs = [o if isinstance(o, Tensor) else Tensor(o, dtype=like.dtype, device=like.device) for o in outs]
+        self.y = self.outs[0]
         self.value_kind = "tensor" if "tensor" in self.kinds else "float" if set(self.kinds) == {"float"} else "array"
+
+    def check_single(self) -> None:
+        """The transforms of a scalar or elementwise function need one output array."""
+        if self.out_treedef is not None:
+            raise TypeError(
+                f"{self.name}: the function returned a {self.out_type}; it must return one array "
+                "(a Tensor, a NumPy array or a number); jacobian, jvp and make_vjp take several"
+            )
 
     def decide_nesting(self, *extra: Any) -> None:
         """Record the backward pass only when the result must stay differentiable (see module doc)."""
-        self.nested = self.outer_grad and _depends_on_others([self.y, *extra], self.own)
+        self.nested = self.outer_grad and _depends_on_others([*self.outs, *extra], self.own)
 
     def vjp(
-        self, y: Tensor, seed: Tensor | None, create_graph: bool, targets: Sequence[Tensor] | None = None
+        self,
+        y: Tensor | Sequence[Tensor],
+        seed: Tensor | Sequence[Tensor] | None,
+        create_graph: bool,
+        targets: Sequence[Tensor] | None = None,
     ) -> list[Tensor]:
-        """``seed^T dy/dx`` for each leaf (zeros where ``y`` does not depend on it)."""
+        """``sum_k seed_k^T dy_k/dx`` for each leaf (zeros where no ``y_k`` depends on it)."""
         targets = self.leaves if targets is None else targets
+        ys, seeds = ([y], [seed]) if isinstance(y, Tensor) else (list(y), list(seed))
+        pairs = [(yk, sk) for yk, sk in zip(ys, seeds) if yk.requires_grad]
         grads: tuple = (None,) * len(targets)
-        if y.requires_grad:
+        if pairs:
+            ys, seeds = zip(*pairs)
             grads = autograd.grad(
-                y, targets, grad_outputs=seed, retain_graph=True, create_graph=create_graph, allow_unused=True
+                list(ys),
+                targets,
+                grad_outputs=list(seeds),
+                retain_graph=True,
+                create_graph=create_graph,
+                allow_unused=True,
             )
         return [g if g is not None else _zeros(t) for g, t in zip(grads, targets)]
 
@@ -248,7 +290,11 @@ class _Trace:
         return _unflatten(self.treedef, [self.convert(g, k) for g, k in zip(grads, self.kinds)])
 
     def value(self) -> Any:
-        return self.convert(self.y, self.value_kind)
+        return _unflatten(self.out_treedef, [self.convert(o, self.value_kind) for o in self.outs])
+
+    def outputs_like(self, ts: Sequence[Tensor]) -> Any:
+        """Tensors, one per output array, in the structure and form of the function's value."""
+        return _unflatten(self.out_treedef, [self.convert(t, self.value_kind) for t in ts])
 
 
 def _zeros(like: Tensor, shape: tuple | None = None) -> Tensor:
@@ -256,17 +302,18 @@ def _zeros(like: Tensor, shape: tuple | None = None) -> Tensor:
     return Tensor._make(like.xp.zeros(shape, dtype=like.dtype), like.device)
 
 
-def _like_leaves(tr: _Trace, v: Any, what: str) -> list[Tensor]:
-    """The vector ``v`` (same structure as the argument) as tensors beside the leaves."""
+def _like_leaves(tr: _Trace, v: Any, what: str, against: Sequence[Tensor] | None = None) -> list[Tensor]:
+    """The vector ``v`` (same structure as the argument, or as the output) as tensors beside it."""
+    against, whose = (tr.leaves, "argument") if against is None else (against, "output")
     values, treedef = _flatten(v)
-    if len(values) != len(tr.leaves):
-        raise ValueError(f"{tr.name}: {what} holds {len(values)} array(s) but the argument holds {len(tr.leaves)}")
+    if len(values) != len(against):
+        raise ValueError(f"{tr.name}: {what} holds {len(values)} array(s) but the {whose} holds {len(against)}")
     out = []
-    for val, leaf in zip(values, tr.leaves):
+    for val, leaf in zip(values, against):
         t = val if isinstance(val, Tensor) else Tensor(val, dtype=leaf.dtype, device=leaf.device)
         if tuple(t.shape) != tuple(leaf.shape):
             raise ValueError(
-                f"{tr.name}: {what} has shape {tuple(t.shape)} but the argument has shape "
+                f"{tr.name}: {what} has shape {tuple(t.shape)} but the {whose} has shape "
                 f"{tuple(leaf.shape)}; they must match"
             )
         out.append(t)
@@ -292,6 +339,7 @@ def _named(transform: str, f: Callable, argnum: Argnum) -> Callable[[Callable], 
 
 def _value_and_grad(name: str, f: Callable, argnum: Argnum, args: tuple, kwargs: dict) -> tuple[Any, Any]:
     with _Trace(name, f, argnum, args, kwargs) as tr:
+        tr.check_single()
         tr.check_scalar("use elementwise_grad for the derivative of each output element or jacobian for all of them")
         tr.decide_nesting()
         with set_grad_enabled(tr.nested):
@@ -337,6 +385,7 @@ def elementwise_grad(f: Callable, argnum: Argnum = 0) -> Callable:
     @_named("elementwise_grad", f, argnum)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with _Trace("elementwise_grad", f, argnum, args, kwargs) as tr:
+            tr.check_single()
             tr.decide_nesting()
             with set_grad_enabled(tr.nested):
                 seed = Tensor._make(tr.y.xp.ones_like(tr.y.data), tr.y.device)
@@ -345,30 +394,37 @@ def elementwise_grad(f: Callable, argnum: Argnum = 0) -> Callable:
     return wrapper
 
 
+def _jacobian_of(tr: _Trace, y: Tensor) -> list[Tensor]:
+    """``dy/dx`` for each leaf x, of shape ``y.shape + x.shape``: one backward pass per element of y."""
+    m = y.size
+    rows: list[list[Tensor]] = [[] for _ in tr.leaves]
+    for i in range(m):
+        e = y.xp.zeros(m, dtype=y.dtype)
+        e[i] = 1
+        seed = Tensor._make(e.reshape(y.shape), y.device)
+        for r, g in zip(rows, tr.vjp(y, seed, tr.nested)):
+            r.append(g)
+    jac = []
+    for r, leaf in zip(rows, tr.leaves):
+        shape = tuple(y.shape) + tuple(leaf.shape)
+        jac.append(stack(r, 0).reshape(shape) if r else _zeros(leaf, shape))
+    return jac
+
+
 def jacobian(f: Callable, argnum: Argnum = 0) -> Callable:
     """The Jacobian ``J[i..., j...] = dy[i...]/dx[j...]``, of shape ``f(x).shape + x.shape``.
 
     One backward pass per output element (reverse mode, like HIPS autograd and ``torch.func.jacrev``).
+    When ``f`` returns a tuple, list or dict of arrays, the result has that structure, holding
+    the Jacobian of each output (itself with the structure of argument ``argnum``), as ``jacrev``.
     """
 
     @_named("jacobian", f, argnum)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with _Trace("jacobian", f, argnum, args, kwargs) as tr:
             tr.decide_nesting()
-            y, m = tr.y, tr.y.size
             with set_grad_enabled(tr.nested):
-                rows: list[list[Tensor]] = [[] for _ in tr.leaves]
-                for i in range(m):
-                    e = y.xp.zeros(m, dtype=y.dtype)
-                    e[i] = 1
-                    seed = Tensor._make(e.reshape(y.shape), y.device)
-                    for r, g in zip(rows, tr.vjp(y, seed, tr.nested)):
-                        r.append(g)
-                jac = []
-                for r, leaf in zip(rows, tr.leaves):
-                    shape = tuple(y.shape) + tuple(leaf.shape)
-                    jac.append(stack(r, 0).reshape(shape) if r else _zeros(leaf, shape))
-                return tr.pack(jac)
+                return _unflatten(tr.out_treedef, [tr.pack(_jacobian_of(tr, y)) for y in tr.outs])
 
     return wrapper
 
@@ -407,6 +463,7 @@ def hvp(f: Callable, argnum: Argnum = 0) -> Callable:
             raise TypeError("hvp: call it as hvp(f)(*args, v): the arguments of f, then the vector v")
         *args, v = args_and_v
         with _Trace("hvp", f, argnum, tuple(args), kwargs) as tr:
+            tr.check_single()
             tr.check_scalar("hvp needs a scalar function")
             vs = _like_leaves(tr, v, "v")
             tr.decide_nesting(*vs)
@@ -427,7 +484,8 @@ def jvp(f: Callable, argnum: Argnum = 0) -> Callable:
 
     Built from two reverse passes (the "double-vjp trick"): with a dummy ``u`` of the output's
     shape, ``w(u) = J^T u`` is linear in ``u``, so the gradient of ``w . v`` with respect to ``u``
-    is ``J v``. ``v`` has the structure of argument ``argnum``; ``J v`` the shape of ``f(x)``.
+    is ``J v``. ``v`` has the structure of argument ``argnum``; ``J v`` the structure and shapes
+    of ``f(x)`` (one array, or a tuple, list or dict of them).
     """
 
     @_named("jvp", f, argnum)
@@ -438,27 +496,117 @@ def jvp(f: Callable, argnum: Argnum = 0) -> Callable:
         with _Trace("jvp", f, argnum, tuple(args), kwargs) as tr:
             vs = _like_leaves(tr, v, "v")
             tr.decide_nesting(*vs)
-            y = tr.y
             with enable_grad():
-                u = _zeros(y).requires_grad_(True)
-            tr.own.add(id(u))
-            tr.fresh.append(u)
-            w = tr.vjp(y, u, True)  # J^T u, recorded as a function of u
+                us = [_zeros(y).requires_grad_(True) for y in tr.outs]
+            tr.own.update(id(u) for u in us)
+            tr.fresh.extend(us)
+            w = tr.vjp(tr.outs, us, True)  # J^T u, recorded as a function of u
             pairs = [(wi, vi) for wi, vi in zip(w, vs) if wi.requires_grad]
             with set_grad_enabled(tr.nested):
+                jvs: tuple = (None,) * len(us)
                 if pairs:
                     outs, seeds = zip(*pairs)
-                    (jv,) = autograd.grad(
+                    jvs = autograd.grad(
                         list(outs),
-                        [u],
+                        us,
                         grad_outputs=list(seeds),
                         retain_graph=True,
                         create_graph=tr.nested,
                         allow_unused=True,
                     )
-                else:
-                    jv = None
-                jv = _zeros(y) if jv is None else jv
-                return tr.value(), tr.convert(jv, tr.value_kind)
+                jvs = [_zeros(y) if jv is None else jv for jv, y in zip(jvs, tr.outs)]
+                return tr.value(), tr.outputs_like(jvs)
 
     return wrapper
+
+
+def grad_and_aux(f: Callable, argnum: Argnum = 0) -> Callable:
+    """For ``f`` returning ``(value, aux)``: a function returning ``(df/dx, aux)``, as HIPS autograd.
+
+    ``value`` must be a scalar; ``aux`` (anything: a loss's parts, predictions, a dict of
+    metrics) comes back as computed, Tensors in it turned into what the argument came in as.
+    """
+
+    @_named("grad_and_aux", f, argnum)
+    def wrapper(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        with _Trace("grad_and_aux", f, argnum, args, kwargs, has_aux=True) as tr:
+            tr.check_single()
+            tr.check_scalar("return (a scalar value, aux)")
+            tr.decide_nesting()
+            with set_grad_enabled(tr.nested):
+                grads = tr.pack(tr.vjp(tr.y, None, tr.nested))
+                aux_leaves, aux_def = _flatten(tr.aux)
+                aux = [tr.convert(a, tr.value_kind) if isinstance(a, Tensor) else a for a in aux_leaves]
+                return grads, _unflatten(aux_def, aux)
+
+    return wrapper
+
+
+def make_vjp(f: Callable, argnum: Argnum = 0) -> Callable:
+    """``make_vjp(f)(*args) -> (vjp, f(x))``: one forward pass, then ``vjp(g) = g^T df/dx`` on demand.
+
+    The vector-Jacobian product of HIPS autograd: ``g`` has the structure and shapes of ``f(x)``
+    (one array, or a tuple, list or dict of them); the result has the structure of argument
+    ``argnum``. ``vjp`` may be called many times (the forward graph is kept while it lives).
+    """
+
+    @_named("make_vjp", f, argnum)
+    def wrapper(*args: Any, **kwargs: Any) -> tuple[Callable, Any]:
+        tr = _Trace("make_vjp", f, argnum, args, kwargs)
+        tr.close()  # the leaves are variables of vjp_fn's backward passes only
+        tr.decide_nesting()
+        ans = tr.value()
+
+        def vjp_fn(g: Any) -> Any:
+            gs = _like_leaves(tr, g, "the cotangent g", against=tr.outs)
+            for t in tr.fresh:
+                t.requires_grad = True
+            try:
+                tr.decide_nesting(*gs)
+                with set_grad_enabled(tr.nested):
+                    return tr.pack(tr.vjp(tr.outs, gs, tr.nested))
+            finally:
+                tr.close()
+
+        vjp_fn.__name__ = vjp_fn.__qualname__ = f"vjp_of_{getattr(f, '__name__', 'f')}"
+        return vjp_fn, ans
+
+    return wrapper
+
+
+def vjp(f: Callable, *primals: Any) -> tuple[Any, Callable]:
+    """JAX's form: ``vjp(f, *primals) -> (f(*primals), vjp_fn)``; ``vjp_fn(g)`` is a tuple holding
+    ``g^T df/dx_i`` for every primal (as ``jax.vjp`` and ``torch.func.vjp``)."""
+    if not primals:
+        raise TypeError("vjp: call it as vjp(f, *primals), with at least one primal")
+    vjp_fn, ans = make_vjp(f, tuple(range(len(primals))))(*primals)
+    return ans, vjp_fn
+
+
+def checkpoint(f: Callable) -> Callable:
+    """``f`` with its intermediate values forgotten: recomputed during the backward pass.
+
+    ``checkpoint(f)(*tensors)`` gives the value of ``f`` and the same derivatives, of every
+    order, but the graph keeps only the inputs of ``f`` instead of every value computed inside
+    it: memory traded for one more forward pass (``torch.utils.checkpoint``). ``f`` takes
+    Tensors and returns one Tensor; a tensor that requires grad must reach ``f`` as an argument,
+    except the parameters of an ``nn.Module`` ``f``, which are passed for it.
+    """
+    from tinygrad_edu.ops.checkpoint import Checkpoint
+
+    params = list(f.parameters()) if callable(getattr(f, "parameters", None)) else []
+
+    @_named("checkpoint", f, "all")
+    def wrapper(*args: Any) -> Any:
+        if not args or not all(isinstance(a, Tensor) for a in args):
+            raise TypeError(
+                "checkpoint: call it with Tensors only, checkpoint(f)(x, W, ...): a number or array "
+                "is a constant that f can close over instead"
+            )
+        n = len(args)
+        return Checkpoint.apply(*args, *params, fn=lambda *ts: f(*ts[:n]))
+
+    return wrapper
+
+
+from tinygrad_edu.extend import defvjp, primitive  # noqa: E402  (re-exported: a new differentiable function)

@@ -10,6 +10,7 @@ derivative rule side by side.
 - :mod:`.conv`: convolution and pooling
 - :mod:`.special`: SciPy's special functions (erfc, logit, lgamma, digamma, polygamma, logsumexp, inverses)
 - :mod:`.normal`: the normal distribution's pdf, log-pdf, cdf and log-cdf
+- :mod:`.checkpoint`: a function recomputed in the backward pass instead of stored (checkpointing)
 """
 
-from tinygrad_edu.ops import arithmetic, conv, functions, nn, normal, reduce, shape, special, unary  # noqa: F401
+from tinygrad_edu.ops import arithmetic, checkpoint, conv, functions, nn, normal, reduce, shape, special, unary  # noqa: F401
