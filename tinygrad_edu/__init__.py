@@ -27,6 +27,8 @@ from tinygrad_edu.creation import (
 )
 from tinygrad_edu.gradcheck import gradcheck, gradcheck_report, gradgradcheck
 from tinygrad_edu.ops.functions import concatenate, maximum, minimum, one_hot, stack, where
+from tinygrad_edu.ops.einsum import einsum, inner, tensordot
+from tinygrad_edu.ops.products import kron, outer, vdot
 from tinygrad_edu import func, nn, optim, special  # noqa: E402  (after the engine: they build on it)
 from tinygrad_edu.serialization import load, save
 from tinygrad_edu import data, models, physics, train  # noqa: E402  (the layers above the library)
@@ -70,6 +72,12 @@ __all__ = [
     "maximum",
     "minimum",
     "one_hot",
+    "einsum",
+    "tensordot",
+    "inner",
+    "outer",
+    "kron",
+    "vdot",
     "__version__",
     "func",
     "nn",

@@ -629,6 +629,150 @@ class Tensor:
         """``self`` where ``condition`` holds, else ``other`` (PyTorch's ``Tensor.where``)."""
         return where(condition, self, other)
 
+    # ------------------------------------------------------------------ more elementwise maths (ops/elementwise.py)
+
+    def expm1(self) -> Tensor:
+        return ops.elementwise.Expm1.apply(self)
+
+    def exp2(self) -> Tensor:
+        return ops.elementwise.Exp2.apply(self)
+
+    def log2(self) -> Tensor:
+        return ops.elementwise.Log2.apply(self)
+
+    def log10(self) -> Tensor:
+        return ops.elementwise.Log10.apply(self)
+
+    def arcsin(self) -> Tensor:
+        return ops.elementwise.Arcsin.apply(self)
+
+    def arccos(self) -> Tensor:
+        return ops.elementwise.Arccos.apply(self)
+
+    def arctan(self) -> Tensor:
+        return ops.elementwise.Arctan.apply(self)
+
+    def arctan2(self, other: Any) -> Tensor:
+        """The angle of the point (other, self): ``atan2(self, other)``, as ``torch.atan2``."""
+        return ops.elementwise.Arctan2.apply(self, self._lift(other))
+
+    def sinh(self) -> Tensor:
+        return ops.elementwise.Sinh.apply(self)
+
+    def cosh(self) -> Tensor:
+        return ops.elementwise.Cosh.apply(self)
+
+    def arcsinh(self) -> Tensor:
+        return ops.elementwise.Arcsinh.apply(self)
+
+    def arccosh(self) -> Tensor:
+        return ops.elementwise.Arccosh.apply(self)
+
+    def arctanh(self) -> Tensor:
+        return ops.elementwise.Arctanh.apply(self)
+
+    asin, acos, atan, atan2, asinh, acosh, atanh = arcsin, arccos, arctan, arctan2, arcsinh, arccosh, arctanh
+
+    def deg2rad(self) -> Tensor:
+        return self * 0.017453292519943295  # pi / 180
+
+    def rad2deg(self) -> Tensor:
+        return self * 57.29577951308232  # 180 / pi
+
+    def sinc(self) -> Tensor:
+        """``sin(pi x) / (pi x)``, 1 at 0 (the normalised sinc of NumPy and PyTorch)."""
+        return ops.elementwise.Sinc.apply(self)
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+        """NaN and infinities replaced by numbers (the largest finite ones by default); no gradient there."""
+        return ops.elementwise.NanToNum.apply(self, nan=nan, posinf=posinf, neginf=neginf)
+
+    def hypot(self, other: Any) -> Tensor:
+        return ops.elementwise.Hypot.apply(self, self._lift(other))
+
+    def fmax(self, other: Any) -> Tensor:
+        return ops.elementwise.FMax.apply(self, self._lift(other))
+
+    def fmin(self, other: Any) -> Tensor:
+        return ops.elementwise.FMin.apply(self, self._lift(other))
+
+    def remainder(self, other: Any) -> Tensor:
+        """``x - floor(x / y) y``, with the sign of y (Python's ``%``)."""
+        return ops.elementwise.Remainder.apply(self, self._lift(other))
+
+    def fmod(self, other: Any) -> Tensor:
+        """``x - trunc(x / y) y``, with the sign of x (C's ``fmod``)."""
+        return ops.elementwise.FMod.apply(self, self._lift(other))
+
+    def __mod__(self, other: Any) -> Tensor:
+        return self.remainder(other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return ops.elementwise.Remainder.apply(self._lift(other), self)
+
+    def __abs__(self) -> Tensor:
+        return self.abs()
+
+    def logaddexp(self, other: Any) -> Tensor:
+        return ops.elementwise.LogAddExp.apply(self, self._lift(other))
+
+    def logaddexp2(self, other: Any) -> Tensor:
+        return ops.elementwise.LogAddExp2.apply(self, self._lift(other))
+
+    # ------------------------------------------------------------------ products, running totals, sorting
+
+    def prod(
+        self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+    ) -> Tensor:
+        """The product over ``axis``; exact derivatives also with zeros (ops/products.py)."""
+        a = ops.reduce.normalize_axis(_axis(axis, dim), self.ndim, "prod")
+        return ops.products.Prod.apply(self, axis=a, keepdims=keepdims if keepdim is None else keepdim)
+
+    def cumsum(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """The running sum along ``axis`` (``None``: of the flattened values, as NumPy)."""
+        a = _axis(axis, dim)
+        x = self.reshape(-1) if a is None else self
+        return ops.products.Cumsum.apply(x, axis=ops.reduce.normalize_axis(a or 0, x.ndim, "cumsum"))
+
+    def cumprod(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """The running product along ``axis`` (``None``: of the flattened values, as NumPy)."""
+        a = _axis(axis, dim)
+        x = self.reshape(-1) if a is None else self
+        return ops.products.Cumprod.apply(x, axis=ops.reduce.normalize_axis(a or 0, x.ndim, "cumprod"))
+
+    def ravel(self) -> Tensor:
+        """The values as a 1-D tensor (C order)."""
+        return self.reshape(-1)
+
+    def outer(self, other: Any) -> Tensor:
+        return ops.products.outer(self, self._lift(other))
+
+    def inner(self, other: Any) -> Tensor:
+        return ops.einsum.inner(self, self._lift(other))
+
+    def kron(self, other: Any) -> Tensor:
+        return ops.products.kron(self, self._lift(other))
+
+    def vdot(self, other: Any) -> Tensor:
+        return ops.products.vdot(self, self._lift(other))
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = True) -> Any:
+        """``(values, indices)`` sorted along ``dim``, as ``torch.sort`` (always stable here)."""
+        return ops.sorting.sort(self, dim, descending)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = True) -> Tensor:
+        return ops.sorting.argsort(self, dim, descending)
+
+    def take_along_dim(self, indices: Any, dim: int | None = None) -> Tensor:
+        return ops.sorting.take_along_axis(self, indices, dim)
+
+    def take(self, indices: Any) -> Tensor:
+        """Elements of the flattened tensor at ``indices`` (``torch.take``)."""
+        return ops.sorting.take(self, indices)
+
+    def diff(self, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
+        return ops.sorting.diff(self, n, dim, prepend, append)
+
     # ------------------------------------------------------------------ reductions
 
     def sum(

@@ -104,15 +104,11 @@ __all__ = [
     "exp",
     "log",
     "log1p",
-    "log2",
-    "log10",
     "sqrt",
     "sin",
     "cos",
     "tan",
     "tanh",
-    "sinh",
-    "cosh",
     "abs",
     "absolute",
     "sign",
@@ -164,6 +160,51 @@ __all__ = [
     "around",
     "allclose",
     "isclose",
+    "expm1",
+    "exp2",
+    "log2",
+    "log10",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "arctan2",
+    "hypot",
+    "sinh",
+    "cosh",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "deg2rad",
+    "rad2deg",
+    "radians",
+    "degrees",
+    "sinc",
+    "fabs",
+    "nan_to_num",
+    "fmax",
+    "fmin",
+    "mod",
+    "remainder",
+    "fmod",
+    "logaddexp",
+    "logaddexp2",
+    "prod",
+    "cumsum",
+    "cumprod",
+    "einsum",
+    "tensordot",
+    "inner",
+    "kron",
+    "vdot",
+    "cross",
+    "average",
+    "sort",
+    "partition",
+    "take",
+    "take_along_axis",
+    "diff",
+    "select",
+    "choose",
 ]
 
 # The declared table (see the module docstring and tinygrad_edu/numpy/_table.py).
@@ -172,6 +213,11 @@ DIFFERENTIABLE = frozenset(
     sinh cosh abs absolute negative square reciprocal add subtract multiply divide true_divide power
     maximum minimum clip where sum mean var std max min amax amin dot matmul outer reshape ravel
     transpose swapaxes expand_dims squeeze concatenate stack hstack vstack""".split()
+    # issue 15's elementwise maths, products, running totals, sorting and selection (_maths.py)
+    + """expm1 exp2 arcsin arccos arctan arctan2 hypot arcsinh arccosh arctanh deg2rad rad2deg radians
+    degrees sinc fabs nan_to_num fmax fmin mod remainder fmod logaddexp logaddexp2 prod cumsum cumprod
+    einsum tensordot inner kron vdot cross average sort partition take take_along_axis diff select
+    choose""".split()
 )
 # No derivative to take: NumPy's function on the values, a plain result (HIPS autograd's list).
 VALUE_ONLY = frozenset(
@@ -188,13 +234,9 @@ _ISSUE_15 = "its derivative rule is not written yet (issue 15 adds it)"
 # Refused with a reason more precise than "no derivative rule"; every other function is refused too.
 REFUSED = {
     **dict.fromkeys(
-        """prod cumsum cumprod einsum tensordot inner kron cross trace diag diagonal tril triu sort
-        diff cov corrcoef median percentile quantile nansum nanmean prod logaddexp logaddexp2
-        arctan2 hypot arcsin arccos arctan arcsinh arccosh arctanh expm1 exp2 cbrt sinc deg2rad
-        rad2deg degrees radians fmax fmin nan_to_num average tile repeat flip fliplr flipud roll
-        rot90 pad atleast_1d atleast_2d atleast_3d column_stack dstack split array_split
-        broadcast_to moveaxis rollaxis take take_along_axis choose select piecewise real imag
-        conj angle fmod remainder mod""".split(),
+        """trace diag diagonal tril triu cov corrcoef median percentile quantile nansum nanmean cbrt tile
+        repeat flip fliplr flipud roll rot90 pad atleast_1d atleast_2d atleast_3d column_stack dstack
+        split array_split broadcast_to moveaxis rollaxis piecewise real imag conj angle""".split(),
         _ISSUE_15,
     ),
     "arange": "its values are start + k * step; write start + step * np.arange(n) with a number n",
@@ -346,20 +388,14 @@ def _unary(name: str, tensor_fn: Any, formula: str):
     return fn
 
 
-_LN2, _LN10 = float(_np.log(2.0)), float(_np.log(10.0))
-
 exp = _unary("exp", Tensor.exp, "e**x")
 log = _unary("log", Tensor.log, "the natural logarithm")
 log1p = _unary("log1p", Tensor.log1p, "log(1 + x), accurate for small x")
-log2 = _unary("log2", lambda x: x.log() * (1.0 / _LN2), "log(x) / log(2)")
-log10 = _unary("log10", lambda x: x.log() * (1.0 / _LN10), "log(x) / log(10)")
 sqrt = _unary("sqrt", Tensor.sqrt, "x**0.5")
 sin = _unary("sin", Tensor.sin, "sin x")
 cos = _unary("cos", Tensor.cos, "cos x")
 tan = _unary("tan", lambda x: x.sin() / x.cos(), "sin x / cos x")
 tanh = _unary("tanh", Tensor.tanh, "tanh x")
-sinh = _unary("sinh", lambda x: (x.exp() - (-x).exp()) * 0.5, "(e**x - e**-x) / 2")
-cosh = _unary("cosh", lambda x: (x.exp() + (-x).exp()) * 0.5, "(e**x + e**-x) / 2")
 abs = _unary("abs", Tensor.abs, "|x|")  # noqa: A001  (NumPy's name)
 absolute = _unary("absolute", Tensor.abs, "|x|")
 negative = _unary("negative", Tensor.neg, "-x")
@@ -645,6 +681,56 @@ def size(a: Any, axis: int | None = None) -> int:
 
 r_ = _index.Concatenator("r_", _np.r_, array, column=False)
 c_ = _index.Concatenator("c_", _np.c_, array, column=True)
+
+# --------------------------------------------------------------------------- issue 15's functions
+
+from tinygrad_edu.numpy._maths import (  # noqa: E402  (it uses the helpers above)
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    average,
+    choose,
+    cosh,
+    cross,
+    cumprod,
+    cumsum,
+    deg2rad,
+    degrees,
+    diff,
+    einsum,
+    exp2,
+    expm1,
+    fabs,
+    fmax,
+    fmin,
+    fmod,
+    hypot,
+    inner,
+    kron,
+    log2,
+    log10,
+    logaddexp,
+    logaddexp2,
+    mod,
+    nan_to_num,
+    partition,
+    prod,
+    rad2deg,
+    radians,
+    remainder,
+    select,
+    sinc,
+    sinh,
+    sort,
+    take,
+    take_along_axis,
+    tensordot,
+    vdot,
+)
 
 # --------------------------------------------------------------------------- everything else
 
