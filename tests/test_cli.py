@@ -110,10 +110,12 @@ def test_train_fashion_mnist_from_a_data_dir(tmp_path, capsys):
 
 
 def test_missing_data_is_a_clear_error(tmp_path, capsys):
-    code = main(["train", "mnist", "--data-dir", str(tmp_path / "nothing"), "--no-download", "--out", str(tmp_path)])
+    (tmp_path / "empty").mkdir()
+    code = main(["train", "mnist", "--data-dir", str(tmp_path / "empty"), "--no-download", "--out", str(tmp_path)])
     assert code == 1
     err = capsys.readouterr().err
     assert "tinygrad-edu: error: mnist" in err and "download=False" in err
+    assert "--data-dir" in err and "root=" not in err  # the command line's words, not the library's
     assert "train-images-idx3-ubyte.gz" in err and "t10k-labels-idx1-ubyte.gz" in err  # all four files at once
 
 

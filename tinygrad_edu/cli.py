@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.cli_checks import CLIError, extra_for, fraction, non_negative, positive, seed
+
 DATASETS = ("xor", "and", "or", "nand", "digits", "mnist", "fashion-mnist")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad", "adagrad-momentum")
 SCHEDULERS = ("none", "step", "cosine", "plateau")
@@ -57,46 +59,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-class CLIError(Exception):
-    """A problem the user can fix (missing data, an impossible setting): message, exit status 1."""
-
-
 def _group(dataset: str) -> str:
     return "gates" if dataset in ("xor", "and", "or", "nand") else "digits" if dataset == "digits" else "images"
-
-
-def _positive(kind: type, what: str) -> Any:
-    def parse(text: str) -> Any:
-        try:
-            v = kind(text)
-        except ValueError:
-            kind_name = "an integer" if kind is int else "a number"
-            raise argparse.ArgumentTypeError(f"{what} must be {kind_name}, got {text!r}") from None
-        if v <= 0:
-            raise argparse.ArgumentTypeError(f"{what} must be positive, got {text}")
-        return v
-
-    return parse
-
-
-def _fraction(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a fraction such as 0.1, got {text!r}") from None
-    if not 0.0 <= v < 1.0:
-        raise argparse.ArgumentTypeError(f"a fraction must be in [0, 1), got {text}")
-    return v
-
-
-def _non_negative(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be zero or positive, got {text}")
-    return v
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,29 +97,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--activation", choices=sorted(ACTIVATIONS), default=None, help="hidden activation (auto)")
     t.add_argument("--optimizer", choices=OPTIMIZERS, default=None, help="update rule (auto: adam)")
-    t.add_argument("--lr", type=_positive(float, "--lr"), default=None, help="learning rate eta (auto)")
+    t.add_argument("--lr", type=positive(float, "--lr"), default=None, help="learning rate eta (auto)")
     t.add_argument(
-        "--momentum", type=_non_negative, default=0.9, help="momentum for sgd/momentum/rmsprop/adagrad-momentum"
+        "--momentum",
+        type=non_negative("--momentum"),
+        default=0.9,
+        help="momentum for sgd/momentum/rmsprop/adagrad-momentum",
     )
+    t.add_argument("--epochs", type=positive(int, "--epochs"), default=None, help="passes over the training set (auto)")
+    t.add_argument("--batch-size", type=positive(int, "--batch-size"), default=None, help="mini-batch size (auto)")
     t.add_argument(
-        "--epochs", type=_positive(int, "--epochs"), default=None, help="passes over the training set (auto)"
+        "--weight-decay", type=non_negative("--weight-decay"), default=0.0, help="L2 strength lambda, in the optimizer"
     )
-    t.add_argument("--batch-size", type=_positive(int, "--batch-size"), default=None, help="mini-batch size (auto)")
-    t.add_argument("--weight-decay", type=_non_negative, default=0.0, help="L2 strength lambda, in the optimizer")
-    t.add_argument("--dropout", type=_fraction, default=0.0, help="dropout probability after each hidden layer")
+    t.add_argument("--dropout", type=fraction, default=0.0, help="dropout probability after each hidden layer")
     t.add_argument("--batch-norm", action="store_true", help="batch normalization before each hidden activation")
+    t.add_argument(
+        "--scaling",
+        choices=("global", "per-feature", "unit"),
+        default=None,
+        help="input scaling fit on the training set: one mean and std for all pixels (auto for images), "
+        "one per feature (tabular data), or [0, 1]",
+    )
     t.add_argument("--scheduler", choices=SCHEDULERS, default="none", help="learning-rate schedule, stepped per epoch")
     t.add_argument(
         "--patience",
-        type=_positive(int, "--patience"),
+        type=positive(int, "--patience"),
         default=None,
         help="stop after this many epochs without a better validation loss, keep the best weights",
     )
     t.add_argument(
-        "--val", type=_fraction, default=None, help="fraction of the training data held out for validation (auto)"
+        "--val", type=fraction, default=None, help="fraction of the training data held out for validation (auto)"
     )
-    t.add_argument("--test", type=_fraction, default=0.2, help="digits only: fraction held out for testing")
-    t.add_argument("--seed", type=int, default=0, help="seed for the split, the initial weights and the shuffling")
+    t.add_argument("--test", type=fraction, default=0.2, help="digits only: fraction held out for testing")
+    t.add_argument("--seed", type=seed, default=0, help="seed for the split, the initial weights and the shuffling")
     t.add_argument("--device", default="cpu", help="cpu or cuda")
     t.add_argument("--dtype", choices=("float32", "float64"), default=None, help="floating-point precision (auto)")
     t.add_argument("--data-dir", default=None, help="folder holding the MNIST/Fashion-MNIST IDX files")
@@ -165,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument(
         "--threads",
-        type=_positive(int, "--threads"),
+        type=positive(int, "--threads"),
         default=None,
         help="BLAS threads for NumPy (default: the library's own choice; 1 is fastest on a busy machine)",
     )
@@ -182,12 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load_data(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Train/val/test splits as host arrays, standardized with the training set's mean and std."""
+    """Train/val/test splits as host arrays, scaled with numbers fit on the training set only."""
     from tinygrad_edu import data
 
     if _group(args.dataset) == "gates":
-        if args.val:
-            raise CLIError(f"--val: {args.dataset} has four rows; there is nothing to hold out for validation")
         X, y = data.gates(args.dataset)
         # Four rows: there is nothing to hold out; all numbers are on the whole truth table.
         return {"train": (X, y), "test": (X, y)}
@@ -197,21 +169,46 @@ def _load_data(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarr
             X, y, val=args.val * (1 - args.test), test=args.test, seed=args.seed, stratify=True
         )
     else:
-        load = data.load_mnist if args.dataset == "mnist" else data.load_fashion_mnist
-        try:
-            data.fetch(args.dataset, args.data_dir, download=not args.no_download)  # all four files, or one clear error
-            X, y = load(args.data_dir, "train", download=False)
-            X_te, y_te = load(args.data_dir, "test", download=False)
-        except (data.DatasetNotFoundError, data.ChecksumError) as e:
-            raise CLIError(str(e)) from None
+        X, y, X_te, y_te = _load_images(args)
         X_tr, X_val, _, y_tr, y_val, _ = data.train_val_test_split(X, y, val=args.val, test=0, seed=args.seed)
     parts = [X_tr, X_val, X_te] if len(y_val) else [X_tr, X_te]
-    scaled = data.standardize(*parts)
+    scaled = _scale(args.scaling, parts)
     out = {"train": (scaled[0], y_tr)}
     if len(y_val):
         out["val"] = (scaled[1], y_val)
     out["test"] = (scaled[-1], y_te)
+    try:
+        data.check_classes(y_tr, **{k: v[1] for k, v in out.items() if k != "train"})
+    except ValueError as e:
+        raise CLIError(str(e).replace("check_classes: ", "")) from None
     return out
+
+
+def _load_images(args: argparse.Namespace) -> tuple[np.ndarray, ...]:
+    """MNIST or Fashion-MNIST, all four files, or one clear error (offline, damaged or forged files)."""
+    from tinygrad_edu import data
+
+    load = data.load_mnist if args.dataset == "mnist" else data.load_fashion_mnist
+    try:
+        data.fetch(args.dataset, args.data_dir, download=not args.no_download, option="--data-dir")
+        X, y = load(args.data_dir, "train", download=False)
+        X_te, y_te = load(args.data_dir, "test", download=False)
+    except (data.DatasetNotFoundError, data.ChecksumError) as e:
+        raise CLIError(str(e)) from None
+    except (ValueError, OSError) as e:
+        raise CLIError(f"{args.dataset}: cannot read the data files: {e}") from None
+    return X, y, X_te, y_te
+
+
+def _scale(scaling: str, parts: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """``global``: one mean and std for all pixels; ``per-feature``: one per feature; ``unit``: [0, 1]."""
+    from tinygrad_edu import data
+
+    if scaling == "unit":
+        lo, hi = float(parts[0].min()), float(parts[0].max())
+        return tuple(((p - lo) / (hi - lo if hi > lo else 1.0)).astype(p.dtype, copy=False) for p in parts)
+    out = data.standardize(*parts, per_feature=scaling == "per-feature")
+    return out if isinstance(out, tuple) else (out,)
 
 
 def _build_model(args: argparse.Namespace, n_in: int, n_out: int, image_side: int) -> Any:
@@ -279,31 +276,55 @@ def _fill_defaults(args: argparse.Namespace) -> None:
     for key, value in DEFAULTS[_group(args.dataset)].items():
         if getattr(args, key) is None:
             setattr(args, key, list(value) if isinstance(value, list) else value)
-    if args.hidden and any(h < 1 for h in args.hidden):
-        raise CLIError(f"--hidden: layer sizes must be positive, got {args.hidden}")
+    if args.scaling is None and _group(args.dataset) != "gates":
+        args.scaling = "global"  # images: one mean and std for all pixels (see data.Standardizer)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    import tinygrad_edu as tg
+def _prepare(args: argparse.Namespace) -> tuple[str, Path]:
+    """Every check that can fail, before any data is loaded: settings, device, output and data folders."""
     from tinygrad_edu import backend
-    from tinygrad_edu.callbacks import EarlyStopping
-    from tinygrad_edu.train import evaluate, fit
+    from tinygrad_edu.cli_checks import check_paths, check_settings
 
     _fill_defaults(args)
+    check_settings(args, gates=_group(args.dataset) == "gates")
+    try:
+        device = backend.check_device(args.device)
+    except (ValueError, RuntimeError) as e:
+        raise CLIError(f"--device: {e}") from None
+    out = _out_dir(args)
+    check_paths(args, out)
     if args.threads is not None:
         # A shared machine makes a BLAS thread pool fight other processes for the cores: small
         # matrix products can get 10x slower. Capping the pool is the cure.
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(args.threads)
-    try:
-        device = backend.check_device(args.device)
-    except (ValueError, RuntimeError) as e:
-        raise CLIError(f"--device: {e}") from None
+    return device, out
+
+
+def _train_loader(args: argparse.Namespace, X: np.ndarray, y: np.ndarray, device: str) -> Any:
+    """The training batches; with batch norm in an MLP, a last batch of one sample is dropped (it has no spread)."""
+    from tinygrad_edu.data import DataLoader
+
+    drop = args.batch_norm and args.model == "mlp" and len(X) % args.batch_size == 1
+    if drop:
+        print(
+            f"note: --batch-norm: {len(X):,} samples in batches of {args.batch_size} leave a last batch of one "
+            "sample, which batch normalization cannot use; it is dropped (a different sample each epoch)"
+        )
+    return DataLoader(
+        X, y, batch_size=args.batch_size, shuffle=True, drop_last=drop, seed=args.seed, device=device, dtype=args.dtype
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import tinygrad_edu as tg
+    from tinygrad_edu.callbacks import EarlyStopping
+    from tinygrad_edu.train import fit
+
+    device, out = _prepare(args)
     splits = _load_data(args)
     gates = _group(args.dataset) == "gates"
-    if args.patience is not None and "val" not in splits:
-        raise CLIError("--patience needs a validation set: add --val 0.1")
     X_tr, y_tr = splits["train"]
     n_out = 1 if gates else int(y_tr.max()) + 1
     side = 0 if gates else int(round(np.sqrt(X_tr.shape[1])))
@@ -313,7 +334,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     tg.manual_seed(args.seed)
     model = _build_model(args, X_tr.shape[1], n_out, side).to(device, args.dtype)
     opt = _build_optimizer(args, model.parameters())
-    scheduler = _build_scheduler(args, opt)
     loss = "bce_with_logits" if gates else "cross_entropy"
     sizes = "-".join(str(s) for s in [X_tr.shape[1], *args.hidden, n_out])
     label = {"train": "training", "val": "validation", "test": "test"}
@@ -325,56 +345,65 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"{args.epochs} epochs, batch {args.batch_size}, seed {args.seed}, {device}, {args.dtype}",
         flush=True,
     )
-    callbacks = [EarlyStopping("val_loss", patience=args.patience)] if args.patience else []
     t0 = time.perf_counter()
     history = fit(
         model,
         loss,
         opt,
-        splits["train"],
+        _train_loader(args, *splits["train"], device),
         epochs=args.epochs,
-        batch_size=args.batch_size,
         val_data=splits.get("val"),
-        scheduler=scheduler,
-        callbacks=callbacks,
+        scheduler=_build_scheduler(args, opt),
+        callbacks=[EarlyStopping("val_loss", patience=args.patience)] if args.patience else [],
         progress=not args.quiet,
         seed=args.seed,
     )
     seconds = time.perf_counter() - t0
-    if history.interrupted:
-        print(f"Interrupted after {len(history)} complete epochs; evaluating the model as it is.")
-    elif history.stop_reason:
-        print(f"Stopped: {history.stop_reason}")
-    names = {"train": "training", "val": "validation", "test": "test"} if not gates else {"train": "truth table"}
-    results = {k: evaluate(model, loss, splits[k]) for k in names if k in splits}
-    print(f"\n{'':<12}{'loss':>10}{'accuracy':>11}")
-    for k, r in results.items():
-        print(f"{names[k]:<12}{r['loss']:>10.4f}{r['accuracy']:>10.2%}")
-    print(f"trained {len(history)} epochs in {seconds:.1f} s ({seconds / max(len(history), 1):.2f} s per epoch)")
+    return _finish(args, out, model, history, splits, loss, seconds, what)
 
-    out = _out_dir(args)
+
+def _finish(
+    args: argparse.Namespace, out: Path, model: Any, history: Any, splits: dict, loss: str, seconds: float, what: str
+) -> int:
+    """Save the weights and the history first, then evaluate: a Ctrl-C during the evaluation loses nothing."""
+    import tinygrad_edu as tg
+    from tinygrad_edu.fileio import atomic_write
+    from tinygrad_edu.train import evaluate
+
     out.mkdir(parents=True, exist_ok=True)
     tg.save(model.state_dict(), out / "model.npz")
     history.to_csv(out / "history.csv")
     history.to_json(out / "history.json")
     written = ["model.npz", "history.csv", "history.json"]
+    if history.interrupted:
+        print(f"Interrupted after {len(history)} complete epochs; weights saved in {out / 'model.npz'}; evaluating.")
+    elif history.stop_reason:
+        print(f"Stopped: {history.stop_reason}")
+    gates = _group(args.dataset) == "gates"
+    names = {"train": "training", "val": "validation", "test": "test"} if not gates else {"train": "truth table"}
+    try:
+        results = {k: evaluate(model, loss, splits[k]) for k in names if k in splits}
+    except KeyboardInterrupt:
+        print(f"Interrupted during the final evaluation; the weights are saved in {out / 'model.npz'}")
+        return 130
+    print(f"\n{'':<12}{'loss':>10}{'accuracy':>11}")
+    for k, r in results.items():
+        print(f"{names[k]:<12}{r['loss']:>10.4f}{r['accuracy']:>10.2%}")
+    print(f"trained {len(history)} epochs in {seconds:.1f} s ({seconds / max(len(history), 1):.2f} s per epoch)")
     if not args.no_plot:
         try:
             history.plot(out / "history.png", title=f"{args.dataset}: {what}")
             written.append("history.png")
         except ImportError as e:
             print(f"no plot: {e}", file=sys.stderr)
-    settings = {k: v for k, v in vars(args).items() if k != "command"}
     run = {
-        "settings": settings,
+        "settings": {k: v for k, v in vars(args).items() if k != "command"},
         "results": results,
         "epochs_trained": len(history),
         "seconds": seconds,
         "interrupted": history.interrupted,
         "best_epoch": history.best_epoch,
     }
-    from tinygrad_edu.fileio import atomic_write
-
     atomic_write(out / "run.json", json.dumps(run, indent=2))
     written.append("run.json")
     print(f"wrote {', '.join(str(out / w) for w in written)}")
@@ -433,6 +462,14 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_train(args) if args.command == "train" else cmd_info(args)
     except CLIError as e:
         print(f"tinygrad-edu: error: {e}", file=sys.stderr)
+        return 1
+    except ImportError as e:  # a plain install without the extra a data set or a plot needs
+        print(f"tinygrad-edu: error: {extra_for(e)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(
+            "tinygrad-edu: error: out of memory; use smaller --hidden layers or a smaller --batch-size", file=sys.stderr
+        )
         return 1
     except KeyboardInterrupt:
         print("tinygrad-edu: interrupted", file=sys.stderr)

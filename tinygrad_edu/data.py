@@ -48,6 +48,7 @@ __all__ = [
     "standardize",
     "Standardizer",
     "train_val_test_split",
+    "check_classes",
     "DataLoader",
     "DatasetNotFoundError",
     "ChecksumError",
@@ -110,13 +111,17 @@ def one_hot(y: Any, num_classes: int | None = None, dtype: Any = np.float64) -> 
 
 
 class Standardizer:
-    """``x -> (x - mean) / std`` per feature, with mean and std fit on the training set only.
+    """``x -> (x - mean) / std`` with mean and std fit on the training set only.
 
-    Features with zero spread (the always-blank border pixels of the digits) are left centred
-    with a scale of 1, as scikit-learn's ``StandardScaler`` does. Attributes: ``mean_``, ``scale_``.
+    ``per_feature=True`` (tabular data): one mean and std per feature. Features with zero spread
+    are left centred with a scale of 1, as scikit-learn's ``StandardScaler`` does.
+    ``per_feature=False`` (images): one mean and std over all pixels, as PyTorch's MNIST examples
+    do. Per pixel, a pixel that is almost always blank in training gets a tiny std, and a new image
+    that inks it lands hundreds of standard deviations out. Attributes: ``mean_``, ``scale_``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, per_feature: bool = True) -> None:
+        self.per_feature = per_feature
         self.mean_: np.ndarray | None = None
         self.scale_: np.ndarray | None = None
 
@@ -124,6 +129,11 @@ class Standardizer:
         X = np.asarray(X)
         if X.ndim < 1 or len(X) == 0:
             raise ValueError(f"Standardizer.fit: need at least one sample, got shape {X.shape}")
+        if not self.per_feature:
+            mean, std = np.float64(X.mean(dtype=np.float64)), np.float64(X.std(dtype=np.float64))
+            self.mean_ = np.full(X.shape[1:], mean)
+            self.scale_ = np.full(X.shape[1:], std if std > np.finfo(np.float64).eps * max(1.0, abs(mean)) else 1.0)
+            return self
         self.mean_ = X.mean(axis=0)
         std = X.std(axis=0)
         self.scale_ = np.where(std > np.finfo(np.float64).eps * np.maximum(1.0, np.abs(self.mean_)), std, 1.0)
@@ -147,15 +157,44 @@ class Standardizer:
         return np.asarray(Z) * self.scale_ + self.mean_
 
 
-def standardize(train: Any, *others: Any) -> np.ndarray | tuple[np.ndarray, ...]:
+def standardize(train: Any, *others: Any, per_feature: bool = True) -> np.ndarray | tuple[np.ndarray, ...]:
     """Standardize ``train`` with its own mean and std, and ``others`` (validation, test) with the same.
 
-    ``X_tr, X_te = standardize(X_tr, X_te)``; a single argument returns a single array. Use
-    :class:`Standardizer` to keep the fitted mean and std.
+    ``X_tr, X_te = standardize(X_tr, X_te)``; a single argument returns a single array.
+    ``per_feature=False`` uses one mean and std for all features: the right choice for images
+    (see :class:`Standardizer`, which also keeps the fitted mean and std).
     """
-    s = Standardizer().fit(train)
+    s = Standardizer(per_feature=per_feature).fit(train)
     out = tuple(s.transform(a) for a in (train, *others))
     return out[0] if not others else out
+
+
+def check_classes(y_train: Any, **others: Any) -> int:
+    """Check class labels before training a classifier; return the number of classes.
+
+    Refuses labels that are not non-negative integers, a training set with a single class (a
+    one-output network would report an accuracy without learning anything), and a class that
+    appears in another split (``val=y_val, test=y_te``) but not in the training set.
+    """
+    y_train = np.asarray(y_train).reshape(-1)
+    parts = {"training": y_train, **{k: np.asarray(v).reshape(-1) for k, v in others.items()}}
+    for name, y in parts.items():
+        if y.dtype.kind not in "iub" and not (y.dtype.kind == "f" and np.all(y == np.round(y))):
+            raise ValueError(f"check_classes: the {name} labels must be integers 0..C-1, got dtype {y.dtype}")
+        if len(y) and y.min() < 0:
+            raise ValueError(f"check_classes: the {name} labels hold a negative label {int(y.min())}")
+    present = np.unique(y_train)
+    if len(present) < 2:
+        which = f"only class {int(present[0])}" if len(present) else "no samples"
+        raise ValueError(f"check_classes: the training labels hold {which}; a classifier needs at least two classes")
+    for name, y in parts.items():
+        missing = np.setdiff1d(np.unique(y), present)
+        if len(missing):
+            raise ValueError(
+                f"check_classes: the {name} split holds class(es) {missing.astype(int).tolist()[:10]} that the "
+                f"training split lacks ({len(y_train)} training samples); hold out less data"
+            )
+    return int(present.max()) + 1
 
 
 def train_val_test_split(

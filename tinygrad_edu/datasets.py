@@ -350,21 +350,25 @@ def _download(ds: _Dataset, f: _File, folder: Path) -> Path:
     raise ConnectionError("; ".join(errors))
 
 
-def _missing_message(ds: _Dataset, keys: tuple[str, ...], searched: list[tuple[str, Path]], reason: str) -> str:
+def _missing_message(
+    ds: _Dataset, keys: tuple[str, ...], searched: list[tuple[str, Path]], reason: str, option: str = "root="
+) -> str:
     dest = searched[0][1] if searched[0][0] == "root=" else cache_dir(ds.name)
     lines = [f"{ds.name}: the data files were not found and could not be downloaded ({reason}).", "Searched:"]
-    lines += [f"  {where:<20} {folder}" for where, folder in searched]
+    lines += [f"  {option if where == 'root=' else where:<20} {folder}" for where, folder in searched]
     lines.append(f"Put these files (gzipped as published, or decompressed) into {dest}:")
     for k in keys:
         f = ds.files[k]
         lines.append(f"  {f.name}.gz   from {ds.mirrors[0]}{f.name}.gz   sha256 {f.sha256_gz}")
-    lines.append(f"or point ${ds.env} (or $TINYGRAD_EDU_DATA/{ds.name}) at a folder holding them, or pass root=.")
+    lines.append(f"or point ${ds.env} (or $TINYGRAD_EDU_DATA/{ds.name}) at a folder holding them, or pass {option}.")
     if ds.name == "fashion-mnist":
         lines.append("On Debian/Ubuntu: sudo apt install dataset-fashion-mnist")
     return "\n".join(lines)
 
 
-def _resolve(ds: _Dataset, root: Any, keys: tuple[str, ...], download: bool) -> tuple[dict[str, Path], str]:
+def _resolve(
+    ds: _Dataset, root: Any, keys: tuple[str, ...], download: bool, option: str = "root="
+) -> tuple[dict[str, Path], str]:
     """The paths of the files ``keys`` (all from one folder) and which place they came from."""
     searched = _candidates(ds, root)
     for place, folder in searched:
@@ -373,21 +377,22 @@ def _resolve(ds: _Dataset, root: Any, keys: tuple[str, ...], download: bool) -> 
             return found, place  # type: ignore[return-value]
     dest = searched[0][1] if root is not None else cache_dir(ds.name)
     if not download:
-        raise DatasetNotFoundError(_missing_message(ds, keys, searched, "download=False"))
+        raise DatasetNotFoundError(_missing_message(ds, keys, searched, "download=False", option))
     try:
         return {k: _locate(dest, ds.files[k]) or _download(ds, ds.files[k], dest) for k in keys}, "download"
     except ConnectionError as e:
-        raise DatasetNotFoundError(_missing_message(ds, keys, searched, f"offline? {e}")) from None
+        raise DatasetNotFoundError(_missing_message(ds, keys, searched, f"offline? {e}", option)) from None
 
 
-def fetch(name: str, root: str | os.PathLike | None = None, download: bool = True) -> Path:
+def fetch(name: str, root: str | os.PathLike | None = None, download: bool = True, *, option: str = "root=") -> Path:
     """Make sure all four files of ``"mnist"`` or ``"fashion-mnist"`` are at hand; return their folder.
 
     Downloads what is missing into the cache (or into ``root``), checking each SHA-256; without a
-    network, the error lists every missing file and where to put it.
+    network, the error lists every missing file and where to put it. ``option`` is how the message
+    names ``root`` (the command line says ``--data-dir``).
     """
     ds = _dataset(name)
-    paths, _ = _resolve(ds, root, tuple(ds.files), download)
+    paths, _ = _resolve(ds, root, tuple(ds.files), download, option)
     return next(iter(paths.values())).parent
 
 
