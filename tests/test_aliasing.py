@@ -142,6 +142,19 @@ def change_before_use(lib):
     return [x]
 
 
+def change_of_inputs_no_rule_reads(lib):
+    # sums, slices and constant factors use only their inputs' shapes: PyTorch saves nothing, and
+    # neither check raises
+    x = lib.tensor([1.0, 2.0, 3.0], True)
+    a = lib.tensor([1.0, 1.0, 1.0])
+    y = ((x + a) * 2.0 - a[0:2].sum() + x[1:].sum() - x).sum()
+    a.detach().mul_(5.0)
+    with lib.no_grad():
+        x.add_(1.0)
+    y.backward()
+    return [x]
+
+
 RAISING = [
     detach_of_saved_input,
     reshape_view_of_saved_input,
@@ -151,7 +164,7 @@ RAISING = [
     detach_of_view_of_saved_output,
     weight_through_state_dict,
 ]
-WORKING = [leaf_grad_then_optimizer_step, change_of_unrelated_alias, change_before_use]
+WORKING = [leaf_grad_then_optimizer_step, change_of_unrelated_alias, change_before_use, change_of_inputs_no_rule_reads]
 
 
 @pytest.mark.parametrize("program", RAISING, ids=lambda p: p.__name__)

@@ -107,6 +107,10 @@ class Function:
     # The engine's own ops are tested for the shapes of their gradients (tests/, the fuzzer); an op
     # written anywhere else, a student's say, has every gradient's shape checked as it runs.
     checks_grad_shapes = True
+    # Whether the rule reads the inputs' values (most do). Those that read only their shapes (sums,
+    # reshapes, slices) let an input change in place before the backward pass, as PyTorch does.
+    reads_inputs = True
+    _versions: Sequence[int] = ()  # the inputs' versions when the op ran, when it reads them
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -183,10 +187,13 @@ class Function:
         if mode.grad_enabled:
             for t in inputs:
                 if t.requires_grad:
+                    if data.dtype.kind == "c":
+                        _refuse_complex(fn, data.dtype, inputs)
                     out.requires_grad = True
                     out._ctx = fn
                     fn.inputs = inputs
-                    fn._versions = [i._version for i in inputs]
+                    if cls.reads_inputs:
+                        fn._versions = [i._version for i in inputs]
                     fn._out = weakref.ref(out)
                     break
         return out
@@ -217,6 +224,15 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+def _refuse_complex(fn: Function, dtype: Any, inputs: Sequence[Tensor]) -> None:
+    shapes = ", ".join(f"{tuple(t.shape)} {t.dtype}" for t in inputs)
+    raise TypeError(
+        f"{fn.name}: its result would be {dtype} and require grad (inputs {shapes}), but "
+        "tinygrad_edu does not differentiate complex values. Work with the real and imaginary parts "
+        "as real tensors, or .detach() the inputs if no gradient is wanted."
+    )
 
 
 def _share_counter(fn: Function, out: Tensor, inputs: Sequence[Tensor]) -> None:
@@ -273,6 +289,9 @@ class Adjoints:
         self.create_graph = create_graph
 
     def add(self, t: Tensor, g: Tensor) -> None:
+        dt = t.data.dtype
+        if g.data.dtype is not dt and g.data.dtype != dt:  # float32 x * float64 y: dL/dx is float32
+            g = g.to(dtype=dt)  # as in PyTorch, a gradient has the dtype of its tensor
         prev = self.grads.get(t)
         self.grads[t] = g if prev is None else self.sum(prev, g)
 
@@ -315,7 +334,7 @@ def _call_rule(fn: Function, g: Tensor, need: list[bool], anomaly: bool) -> tupl
     in_grads = run_rule(fn, g) if anomaly else fn.backward(g)
     if type(in_grads) is not tuple:
         in_grads = (in_grads,)
-    for p, v in zip(fn.inputs, fn._versions):
+    for p, v in zip(fn.inputs, fn._versions):  # empty for rules that read no input values
         if p._version != v:  # changed in place since the forward pass: the rule used new values
             _raise_modified(fn)
     if fn.checks_grad_shapes:  # ops written outside the engine (the engine's own are tested)

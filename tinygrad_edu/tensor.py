@@ -246,6 +246,11 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Mark a leaf as a variable to differentiate with respect to (in place)."""
+        if requires_grad and self.dtype.kind == "c":
+            raise TypeError(
+                f"requires_grad: this tensor is {self.dtype}, and tinygrad_edu does not differentiate "
+                "complex values; make the real and imaginary parts two real tensors that require grad"
+            )
         if requires_grad and not backend.is_floating(self.dtype):
             raise TypeError(
                 f"only floating-point tensors can require grad, but this one is {self.dtype}; "

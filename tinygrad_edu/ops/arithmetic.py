@@ -12,6 +12,8 @@ from tinygrad_edu.autograd import Function
 class Add(Function):
     """z = x + y.    dL/dx = dL/dz,  dL/dy = dL/dz."""
 
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
+
     def forward(self, x, y):
         return x + y
 
@@ -22,6 +24,8 @@ class Add(Function):
 
 class Sub(Function):
     """z = x - y.    dL/dx = dL/dz,  dL/dy = -dL/dz."""
+
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
     def forward(self, x, y):
         return x - y
@@ -60,6 +64,8 @@ class Div(Function):
 class AddConst(Function):
     """z = x + c for a number c.    dL/dx = dL/dz."""
 
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
+
     def forward(self, x):
         return x + self.c
 
@@ -69,6 +75,8 @@ class AddConst(Function):
 
 class MulConst(Function):
     """z = c x for a number c.    dL/dx = c dL/dz."""
+
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
     def forward(self, x):
         return x * self.c
@@ -80,6 +88,8 @@ class MulConst(Function):
 class RSubConst(Function):
     """z = c - x for a number c.    dL/dx = -dL/dz."""
 
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
+
     def forward(self, x):
         return self.c - x
 
@@ -89,6 +99,8 @@ class RSubConst(Function):
 
 class Neg(Function):
     """z = -x.    dL/dx = -dL/dz."""
+
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
     def forward(self, x):
         return -x

@@ -94,6 +94,8 @@ def _is_basic(index: Any) -> bool:
 class Reshape(Function):
     """y = x with a new shape.    dL/dx = dL/dy reshaped back."""
 
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
+
     def forward(self, x):
         return x.reshape(self.shape)
 
@@ -103,6 +105,8 @@ class Reshape(Function):
 
 class Permute(Function):
     """y = x with its axes reordered.    dL/dx = dL/dy with the inverse order."""
+
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
     def forward(self, x):
         return x.transpose(self.axes)
@@ -117,6 +121,8 @@ class Permute(Function):
 class Expand(Function):
     """y = x broadcast to a larger shape.    dL/dx = dL/dy summed over the broadcast axes."""
 
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
+
     def forward(self, x):
         return self.xp.broadcast_to(x, self.shape)
 
@@ -126,6 +132,8 @@ class Expand(Function):
 
 class SumTo(Function):
     """y = x summed down to a shape it broadcasts to.    dL/dx = dL/dy broadcast back."""
+
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
     def forward(self, x):
         lead = x.ndim - len(self.shape)
@@ -141,6 +149,8 @@ class SumTo(Function):
 class GetItem(Function):
     """y = x[index].    dL/dx = zeros with dL/dy added at the indexed places (repeats accumulate)."""
 
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
+
     def forward(self, x):
         return x[self.index]
 
@@ -150,6 +160,8 @@ class GetItem(Function):
 
 class IndexAdd(Function):
     """y = zeros(shape) with x added at ``index``.    dL/dx = dL/dy[index]."""
+
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
     def forward(self, x):
         out = self.xp.zeros(self.shape, dtype=x.dtype)
@@ -166,6 +178,8 @@ class IndexAdd(Function):
 class Pad(Function):
     """y = x surrounded by a constant.    dL/dx = the middle part of dL/dy."""
 
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
+
     def forward(self, x):
         return self.xp.pad(x, self.pad_width, constant_values=self.value)
 
@@ -175,6 +189,8 @@ class Pad(Function):
 
 class Concatenate(Function):
     """y = the inputs joined along ``axis``.    dL/dx_k = the k-th piece of dL/dy."""
+
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
     def forward(self, *xs):
         return self.xp.concatenate(xs, axis=self.axis)
@@ -192,6 +208,8 @@ class Concatenate(Function):
 class Clone(Function):
     """y = a copy of x.    dL/dx = dL/dy."""
 
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
+
     def forward(self, x):
         return x.copy()
 
@@ -202,6 +220,8 @@ class Clone(Function):
 class Cast(Function):
     """y = x in another dtype.    dL/dx = dL/dy cast back."""
 
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
+
     def forward(self, x):
         return x.astype(self.dtype)
 
@@ -211,6 +231,8 @@ class Cast(Function):
 
 class ToDevice(Function):
     """y = x copied to another device.    dL/dx = dL/dy copied back."""
+
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
     def forward(self, x):
         self.out_device = self.device
