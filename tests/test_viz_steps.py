@@ -1,5 +1,7 @@
 """backward_steps: frames recorded from the engine's own backward pass."""
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -101,9 +103,11 @@ def test_matrix_rules_and_broadcast_are_described():
     np.testing.assert_allclose(val(frames[-1].adjoints[mm.input_ids[1]]), val(W.grad))
 
 
-def test_op_without_table_entry_uses_its_docstring():
+def test_a_new_op_is_explained_from_its_local_declaration():
     class Triple(Function):
-        """y = 3 x.    dL/dx = 3 dL/dy."""
+        """y = 3 x."""
+
+        local = "dy/dx = 3"
 
         def forward(self, x):
             return 3 * x
@@ -112,11 +116,48 @@ def test_op_without_table_entry_uses_its_docstring():
             return g * 3.0
 
     x = Tensor([1.0, 2.0], requires_grad=True, name="x")
-    y = Triple.apply(x).sum()
+    y = Triple.apply(x * 2.0).sum()
     f = next(f for f in backward_steps(y) if f.op == "Triple")
-    assert f.local_derivatives == [None]
-    assert f.chain_rule == ["dL/dx = by Triple's rule: dL/dx = 3 dL/dy."]
+    (name,) = f.input_names
+    assert f.local_derivatives == ["3"]
+    assert f.chain_rule == [f"dL/d{name} = dL/d{f.output_name} * 3"]
     np.testing.assert_allclose(val(f.input_grads[0]), [3.0, 3.0])
+    assert "dy/dx = 3" in inspect.getdoc(Triple), "the docs show the declaration"
+
+
+def test_an_op_without_a_declaration_still_steps():
+    class Triple(Function):
+        def forward(self, x):
+            return 3 * x
+
+        def backward(self, g):
+            return g * 3.0
+
+    x = Tensor([1.0, 2.0], requires_grad=True, name="x")
+    f = next(f for f in backward_steps(Triple.apply(x).sum()) if f.op == "Triple")
+    assert f.local_derivatives == [None]
+    assert f.chain_rule == ["dL/dx = by Triple's backward rule (it declares no local derivative)"]
+    np.testing.assert_allclose(val(f.input_grads[0]), [3.0, 3.0])
+
+
+def test_symbols_become_names_and_parameters_values():
+    a = Tensor([1.0, 2.0], requires_grad=True, name="a")
+    w = Tensor([3.0, 4.0], requires_grad=True, name="w")
+    z = a * w
+    z.name = "z"
+    y = (z * 0.5).sum()
+    frames = {f.op: f for f in backward_steps(y)}
+    assert frames["Mul"].local_derivatives == ["w", "a"], "x and y of 'dz/dx = y' are renamed at once"
+    assert frames["Mul"].chain_rule == ["dL/da = dL/dz * w", "dL/dw = dL/dz * a"]
+    const = next(f for f in frames.values() if f.op not in ("Mul", "Sum"))
+    assert const.local_derivatives == ["0.5"], "the parameter c is shown by its value"
+
+
+def test_malformed_declaration_fails_when_the_op_is_defined():
+    with pytest.raises(TypeError, match=r"Bad\.local: 'cos x' is not a derivative declaration"):
+
+        class Bad(Function):
+            local = "cos x"
 
 
 def test_higher_order_passes_can_be_stepped():
@@ -154,3 +195,12 @@ def test_format_steps_reads_like_the_lecture():
     assert text.splitlines()[0] == "step 1: Tanh (f2) -> y (t5)"  # step 1 everywhere: player, print, tables
     assert "dL/dz = dL/dy * (1 - y^2) = 0.6347" in text
     assert "local derivative dy/dz = 1 - y^2" in text
+
+
+def test_a_number_put_in_for_a_power_is_simplified():
+    x = Tensor([1.0, 2.0], requires_grad=True, name="x")
+    frames = {f.op: f for f in backward_steps((x**2).sum() + (x**3).sum())}
+    locals_ = sorted(f.local_derivatives[0] for f in backward_steps((x**2).sum()) if f.op == "PowConst")
+    assert locals_ == ["2 x"]
+    assert any(f.local_derivatives == ["3 x^2"] for f in backward_steps((x**3).sum()) if f.op == "PowConst")
+    assert "PowConst" in frames

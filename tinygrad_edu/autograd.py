@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tinygrad_edu import backend
+from tinygrad_edu import backend, derivative_text
 from tinygrad_edu.tensor import Tensor, storage_of
 
 _new = object.__new__
@@ -112,9 +112,18 @@ class Function:
     reads_inputs = True
     _versions: Sequence[int] = ()  # the inputs' versions when the op ran, when it reads them
 
+    # The op's local derivative, declared once: the step-through player, the graph labels and the
+    # docs read it (tinygrad_edu.derivative_text). One string per input, in the op's own symbols:
+    # "dy/dx = cos x" (times dL/dy in the chain rule) or, when the rule is no product, the whole
+    # rule "dL/dX = dL/dZ @ W^T"; a single string stands for every input.
+    local: str | tuple[str, ...] = ()
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.checks_grad_shapes = not cls.__module__.startswith("tinygrad_edu.")
+        if "local" in cls.__dict__:  # checked here, so that a malformed one fails at import
+            entries = derivative_text.parse(cls.__name__, cls.local)
+            cls.__doc__ = (cls.__doc__ or cls.__name__).rstrip() + "\n\n    " + derivative_text.docstring_line(entries)
 
     def forward(self, *xs: Any) -> Any:
         raise NotImplementedError

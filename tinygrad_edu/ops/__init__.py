@@ -1,3 +1,13 @@
+# HOW TO ADD AN OP (every op in this package is checked by tests/test_local_derivatives.py):
+# declare its local derivative once, as a class attribute right under the docstring, in the
+# op's own symbols, one string per input (a single string stands for every input):
+#     class Sin(Function):
+#         """y = sin x."""
+#         local = "dy/dx = cos x"                       # times dL/dy in the chain rule
+#     class MatMul(Function):
+#         local = ("dL/dX = dL/dZ @ W^T", "dL/dW = X^T @ dL/dZ")   # not a product: the whole rule
+# The step-through player, the graph labels and the docstring (help()) are made from it; do not
+# repeat the rule in the docstring. Keyword arguments of ``apply`` become attributes of the node.
 """The ops: each one a :class:`~tinygrad_edu.autograd.Function` with its forward and its
 derivative rule side by side.
 

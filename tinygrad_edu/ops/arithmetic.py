@@ -10,7 +10,9 @@ from tinygrad_edu.autograd import Function
 
 
 class Add(Function):
-    """z = x + y.    dL/dx = dL/dz,  dL/dy = dL/dz."""
+    """z = x + y."""
+
+    local = ("dz/dx = 1", "dz/dy = 1")
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
@@ -23,7 +25,9 @@ class Add(Function):
 
 
 class Sub(Function):
-    """z = x - y.    dL/dx = dL/dz,  dL/dy = -dL/dz."""
+    """z = x - y."""
+
+    local = ("dz/dx = 1", "dz/dy = -1")
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
@@ -36,7 +40,9 @@ class Sub(Function):
 
 
 class Mul(Function):
-    """z = x * y.    dL/dx = dL/dz * y,  dL/dy = dL/dz * x."""
+    """z = x * y."""
+
+    local = ("dz/dx = y", "dz/dy = x")
 
     def forward(self, x, y):
         return x * y
@@ -49,7 +55,9 @@ class Mul(Function):
 
 
 class Div(Function):
-    """z = x / y.    dL/dx = dL/dz / y,  dL/dy = -dL/dz * x / y^2."""
+    """z = x / y."""
+
+    local = ("dz/dx = 1/y", "dz/dy = -x/y^2")
 
     def forward(self, x, y):
         return x / y
@@ -62,7 +70,9 @@ class Div(Function):
 
 
 class AddConst(Function):
-    """z = x + c for a number c.    dL/dx = dL/dz."""
+    """z = x + c for a number c."""
+
+    local = "dz/dx = 1"
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
@@ -74,7 +84,9 @@ class AddConst(Function):
 
 
 class MulConst(Function):
-    """z = c x for a number c.    dL/dx = c dL/dz."""
+    """z = c x for a number c."""
+
+    local = "dz/dx = c"
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
@@ -86,7 +98,9 @@ class MulConst(Function):
 
 
 class RSubConst(Function):
-    """z = c - x for a number c.    dL/dx = -dL/dz."""
+    """z = c - x for a number c."""
+
+    local = "dz/dx = -1"
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
@@ -98,7 +112,9 @@ class RSubConst(Function):
 
 
 class Neg(Function):
-    """z = -x.    dL/dx = -dL/dz."""
+    """z = -x."""
+
+    local = "dz/dx = -1"
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
@@ -110,7 +126,9 @@ class Neg(Function):
 
 
 class PowConst(Function):
-    """z = x^p for a constant number p.    dL/dx = dL/dz * p x^(p-1)."""
+    """z = x^p for a constant number p."""
+
+    local = "dz/dx = p x^(p-1)"
 
     def forward(self, x):
         if self.p == 2:
@@ -130,7 +148,9 @@ class PowConst(Function):
 
 
 class Pow(Function):
-    """z = x^y for tensors.    dL/dx = dL/dz * y x^(y-1),  dL/dy = dL/dz * x^y log(x)."""
+    """z = x^y for tensors."""
+
+    local = ("dz/dx = y x^(y-1)", "dz/dy = x^y log(x)")
 
     def forward(self, x, y):
         return x**y
@@ -149,11 +169,13 @@ class Pow(Function):
 
 
 class MatMul(Function):
-    """Z = X @ W (matrices, or stacks of them).    dL/dX = dL/dZ @ W^T,  dL/dW = X^T @ dL/dZ.
+    """Z = X @ W (matrices, or stacks of them).
 
     In the lecture's notation, with z = W^T a + b: the weight gradient is delta a^T and the
     error sent back to the previous layer is W delta.
     """
+
+    local = ("dL/dX = dL/dZ @ W^T", "dL/dW = X^T @ dL/dZ")
 
     def forward(self, x, w):
         if x.shape[-1] != w.shape[-2]:

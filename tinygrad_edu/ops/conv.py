@@ -163,6 +163,12 @@ class Conv2d(_ConvParams, Function):
     over (n, p, q), with delta = dL/dz.
     """
 
+    local = (
+        "dL/dx = conv_transpose(dL/dz, W)",
+        "dL/dW = correlation of x with dL/dz",
+        "dL/db = dL/dz summed over (n, p, q)",
+    )
+
     keep_cols = False
 
     def forward(self, x, w, b=None):
@@ -197,6 +203,8 @@ class ConvTranspose2d(_ConvParams, Function):
     x_bar[n, c, p*s + i*d, q*s + j*d] += sum_o W[o, c, i, j] delta[n, o, p, q]   (col2im of W^T delta).
     Bilinear: d/d delta = conv2d(adjoint, W),  d/dW = correlation of the adjoint with delta.
     """
+
+    local = ("dL/ddelta = conv2d(dL/dx_bar, W)", "dL/dW = correlation of dL/dx_bar with delta")
 
     def forward(self, delta, w):
         g = self.groups
@@ -234,6 +242,8 @@ class Conv2dWeightGrad(_ConvParams, Function):
 
     Bilinear: d/dx = conv_transpose(delta, adjoint),  d/d delta = conv2d(x, adjoint).
     """
+
+    local = ("dL/dx = conv_transpose(delta, dL/dW_bar)", "dL/ddelta = conv2d(x, dL/dW_bar)")
 
     def forward(self, x, delta):
         g = self.groups
@@ -301,6 +311,8 @@ class MaxPool2d(_PoolParams, Function):
     choice on ties), summed where overlapping windows pick the same element.
     """
 
+    local = "dL/dx = dL/dy sent to the first maximal element of each window"
+
     def forward(self, x):
         xpad = _padded(self.xp, x, self.pad, value=-float("inf"))
         y = None
@@ -348,6 +360,11 @@ class MaxPoolScatter(_PoolParams, Function):
     so a second derivative through max pooling is 0, not "does not require grad".
     """
 
+    local = (
+        "dL/ddelta = dL/dx_bar gathered at each window's argmax",
+        "dL/dx = 0 (the argmax is constant between ties)",
+    )
+
     def forward(self, delta, *x):
         return self.scatter(delta, lambda k: self.idx == k)
 
@@ -359,6 +376,8 @@ class MaxPoolScatter(_PoolParams, Function):
 
 class MaxPoolGather(_PoolParams, Function):
     """y = x_pad at each window's recorded argmax (max pooling with the argmax held fixed)."""
+
+    local = ("dL/dx = dL/dy scattered to each window's argmax", "dL/dpooled = 0 (the argmax is constant between ties)")
 
     def forward(self, x, *pooled):
         xpad = _padded(self.xp, x, self.pad)
@@ -379,6 +398,8 @@ class AvgPool2d(_PoolParams, Function):
     dL/dx = dL/dy / D spread evenly over each window (summed over overlaps).
     """
 
+    local = "dL/dx = dL/dy / D spread evenly over each window"
+
     def forward(self, x):
         xpad = _padded(self.xp, x, self.pad)
         y = None
@@ -394,6 +415,8 @@ class AvgPool2d(_PoolParams, Function):
 
 class AvgPoolScatter(_PoolParams, Function):
     """x_bar = each delta / D added over its window (the adjoint of average pooling)."""
+
+    local = "dL/ddelta = dL/dx_bar averaged over each window"
 
     def forward(self, delta):
         return self.scatter(delta * self.inv_divisor)

@@ -31,6 +31,8 @@ class Linear(Function):
         dL/db = sum over the batch of dL/dz   (delta)
     """
 
+    local = ("dL/dx = dL/dz W", "dL/dW = (dL/dz)^T x", "dL/db = dL/dz summed over the batch")
+
     def forward(self, x, w, *b):
         if x.ndim == 0 or x.shape[-1] != w.shape[1]:
             raise ValueError(
@@ -69,6 +71,8 @@ class SoftmaxCrossEntropy(Function):
     The log-softmax is shifted by the row maximum, so huge logits neither overflow nor lose
     precision. ``reduction`` is "none" (n values), "sum", or "mean" (sum / ``denom``).
     """
+
+    local = ("dL/dx = dL/dloss (softmax(x) - onehot(y)), weighted", "dL/dt = -dL/dloss log softmax(x)")
 
     def forward(self, x, *t):
         xp = self.xp
@@ -133,6 +137,8 @@ class BinaryCrossEntropy(Function):
 
     The clamps keep p = 0 or 1 finite, in the loss and in its gradient.
     """
+
+    local = ("dloss/dp = (p - t) / max(p (1 - p), 1e-12)", "dloss/dt = log(1 - p) - log p")
 
     def forward(self, p, t):
         xp = self.xp

@@ -34,6 +34,8 @@ class NormLogPdf(Function):
     dL/dx = -dL/dy z / scale,  dL/dloc = dL/dy z / scale,  dL/dscale = dL/dy (z^2 - 1) / scale.
     """
 
+    local = ("dy/dx = -z / scale", "dy/dloc = z / scale", "dy/dscale = (z^2 - 1) / scale")
+
     def forward(self, x, loc, scale):
         z = (x - loc) / scale
         return -0.5 * z * z - self.xp.log(scale) - _LOG_SQRT_2PI
@@ -49,6 +51,8 @@ class NormPdf(Function):
 
     dL/dx = -dL/dy y z / scale,  dL/dloc = dL/dy y z / scale,  dL/dscale = dL/dy y (z^2 - 1) / scale.
     """
+
+    local = ("dy/dx = -y z / scale", "dy/dloc = y z / scale", "dy/dscale = y (z^2 - 1) / scale")
 
     def forward(self, x, loc, scale):
         z = (x - loc) / scale
@@ -67,6 +71,8 @@ class NormCdf(Function):
     the density (the op :class:`NormPdf`, so that the rule differentiates again).
     """
 
+    local = ("dy/dx = phi(z) / scale", "dy/dloc = -phi(z) / scale", "dy/dscale = -phi(z) z / scale")
+
     def forward(self, x, loc, scale):
         z = (x - loc) / scale
         return backend.special("ndtr", backend.device_of(z))(z)
@@ -83,6 +89,8 @@ class NormLogCdf(Function):
     dL/dx = dL/dy r,  dL/dloc = -dL/dy r,  dL/dscale = -dL/dy r z, with the ratio
     r = p / Phi(z) = exp(log p - y) (p the density), formed in logs so it stays finite in the tail.
     """
+
+    local = ("dy/dx = r", "dy/dloc = -r", "dy/dscale = -r z")
 
     def forward(self, x, loc, scale):
         z = (x - loc) / scale

@@ -43,7 +43,9 @@ def _keepdims_shape(shape: tuple[int, ...], axis) -> tuple[int, ...]:
 
 
 class Sum(Function):
-    """y = sum of x over ``axis``.    dL/dx = dL/dy copied along the summed axes."""
+    """y = sum of x over ``axis``."""
+
+    local = "dL/dx = dL/dy copied along the summed axes"
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
@@ -58,13 +60,15 @@ class Sum(Function):
 
 
 class Max(Function):
-    """y = max of x over ``axis``.    dL/dx = dL/dy at the maximal elements, else 0.
+    """y = max of x over ``axis``.
 
     PyTorch's conventions (``amax``, and ``max()`` of the whole tensor): ties share dL/dy evenly;
     where the maximum is NaN, dL/dy goes to the NaN elements (shared evenly), so the finite ones
     get 0, not NaN. (PyTorch's ``amax`` over an axis gives NaN to a whole row holding a NaN; its
     ``max(dim)`` and ``max()`` give it to the NaN, as here.)
     """
+
+    local = "dL/dx = dL/dy at the maximal elements (shared on ties), else 0"
 
     def forward(self, x):
         if count(x.shape, self.axis) == 0:  # an empty tensor is fine as long as each max has elements
@@ -84,11 +88,13 @@ class Max(Function):
 
 
 class Std(Function):
-    """s = sqrt(v), the standard deviation from the variance v.    dL/dv = dL/ds / (2 s).
+    """s = sqrt(v), the standard deviation from the variance v.
 
     PyTorch's convention at zero spread (all values equal, or a single one): s = 0 and the
     gradient is 0 there, not the infinite 1/(2s) times 0 = NaN of a plain square root.
     """
+
+    local = "ds/dv = 1 / (2 s), and 0 where s = 0"
 
     def forward(self, v):
         return self.xp.sqrt(v)
@@ -103,7 +109,9 @@ class Std(Function):
 
 
 class Softmax(Function):
-    """y_i = e^(x_i) / sum_j e^(x_j).    dL/dx = y * (dL/dy - sum_j dL/dy_j y_j)."""
+    """y_i = e^(x_i) / sum_j e^(x_j)."""
+
+    local = "dL/dx = y * (dL/dy - sum_j dL/dy_j y_j)"
 
     def forward(self, x):
         if x.size == 0:  # nothing to normalise (numpy's max refuses empty axes)
@@ -117,7 +125,9 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    """y_i = x_i - log sum_j e^(x_j).    dL/dx = dL/dy - softmax(x) * sum_j dL/dy_j."""
+    """y_i = x_i - log sum_j e^(x_j)."""
+
+    local = "dL/dx = dL/dy - softmax(x) * sum_j dL/dy_j"
 
     def forward(self, x):
         if x.size == 0:

@@ -92,7 +92,9 @@ def _is_basic(index: Any) -> bool:
 
 
 class Reshape(Function):
-    """y = x with a new shape.    dL/dx = dL/dy reshaped back."""
+    """y = x with a new shape."""
+
+    local = "dL/dx = dL/dy reshaped back"
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
@@ -104,7 +106,9 @@ class Reshape(Function):
 
 
 class Permute(Function):
-    """y = x with its axes reordered.    dL/dx = dL/dy with the inverse order."""
+    """y = x with its axes reordered."""
+
+    local = "dL/dx = dL/dy with the inverse order of axes"
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
@@ -119,7 +123,9 @@ class Permute(Function):
 
 
 class Expand(Function):
-    """y = x broadcast to a larger shape.    dL/dx = dL/dy summed over the broadcast axes."""
+    """y = x broadcast to a larger shape."""
+
+    local = "dL/dx = dL/dy summed over the broadcast axes"
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
@@ -131,7 +137,9 @@ class Expand(Function):
 
 
 class SumTo(Function):
-    """y = x summed down to a shape it broadcasts to.    dL/dx = dL/dy broadcast back."""
+    """y = x summed down to a shape it broadcasts to."""
+
+    local = "dL/dx = dL/dy broadcast back"
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
@@ -147,7 +155,9 @@ class SumTo(Function):
 
 
 class GetItem(Function):
-    """y = x[index].    dL/dx = zeros with dL/dy added at the indexed places (repeats accumulate)."""
+    """y = x[index]."""
+
+    local = "dL/dx = zeros with dL/dy added at the indexed places"
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
@@ -159,7 +169,9 @@ class GetItem(Function):
 
 
 class IndexAdd(Function):
-    """y = zeros(shape) with x added at ``index``.    dL/dx = dL/dy[index]."""
+    """y = zeros(shape) with x added at ``index``."""
+
+    local = "dL/dx = dL/dy[index]"
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
@@ -176,7 +188,9 @@ class IndexAdd(Function):
 
 
 class Pad(Function):
-    """y = x surrounded by a constant.    dL/dx = the middle part of dL/dy."""
+    """y = x surrounded by a constant."""
+
+    local = "dL/dx = the middle part of dL/dy"
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
@@ -188,7 +202,9 @@ class Pad(Function):
 
 
 class Concatenate(Function):
-    """y = the inputs joined along ``axis``.    dL/dx_k = the k-th piece of dL/dy."""
+    """y = the inputs joined along ``axis``."""
+
+    local = "dL/dx_k = the k-th piece of dL/dy"
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
@@ -206,7 +222,9 @@ class Concatenate(Function):
 
 
 class Clone(Function):
-    """y = a copy of x.    dL/dx = dL/dy."""
+    """y = a copy of x."""
+
+    local = "dy/dx = 1"
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
@@ -218,7 +236,9 @@ class Clone(Function):
 
 
 class Cast(Function):
-    """y = x in another dtype.    dL/dx = dL/dy cast back."""
+    """y = x in another dtype."""
+
+    local = "dL/dx = dL/dy cast back"
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 
@@ -230,7 +250,9 @@ class Cast(Function):
 
 
 class ToDevice(Function):
-    """y = x copied to another device.    dL/dx = dL/dy copied back."""
+    """y = x copied to another device."""
+
+    local = "dL/dx = dL/dy copied back"
 
     reads_inputs = False  # its rule uses only the inputs' shapes, not their values
 

@@ -21,10 +21,12 @@ def _special(name: str, x):
 
 
 class Erfc(Function):
-    """y = erfc(x) = 1 - erf(x).    dL/dx = -dL/dy * 2/sqrt(pi) e^(-x^2).
+    """y = erfc(x) = 1 - erf(x).
 
     Computed directly rather than as 1 - erf(x), which loses every digit for x > 6.
     """
+
+    local = "dy/dx = -2/sqrt(pi) e^(-x^2)"
 
     def forward(self, x):
         return _special("erfc", x)(x)
@@ -35,10 +37,12 @@ class Erfc(Function):
 
 
 class Logit(Function):
-    """y = logit(p) = log(p / (1 - p)), the inverse of the sigmoid.    dL/dp = dL/dy / (p (1 - p)).
+    """y = logit(p) = log(p / (1 - p)), the inverse of the sigmoid.
 
     Outside [0, 1] the value is NaN, as in SciPy and PyTorch.
     """
+
+    local = "dy/dp = 1 / (p (1 - p))"
 
     def forward(self, p):
         return _special("logit", p)(p)
@@ -49,7 +53,9 @@ class Logit(Function):
 
 
 class Gammaln(Function):
-    """y = log |Gamma(x)|  (``lgamma``).    dL/dx = dL/dy * digamma(x)."""
+    """y = log |Gamma(x)|  (``lgamma``)."""
+
+    local = "dy/dx = digamma(x)"
 
     def forward(self, x):
         return _special("gammaln", x)(x)
@@ -59,11 +65,13 @@ class Gammaln(Function):
 
 
 class Digamma(Function):
-    """y = psi(x) = d/dx log Gamma(x).    dL/dx = dL/dy * polygamma(1, x)  (the trigamma function).
+    """y = psi(x) = d/dx log Gamma(x).
 
     At the poles x = 0, -1, -2, ... the value is infinite (-inf at 0, NaN at the negative
     integers, as SciPy; PyTorch gives NaN too).
     """
+
+    local = "dy/dx = polygamma(1, x)"
 
     def forward(self, x):
         return _special("digamma", x)(x)
@@ -87,6 +95,8 @@ class Polygamma(Function):
     dL/dx = dL/dy * psi^(n+1)(x). The order ``n`` is a non-negative integer and not differentiated.
     """
 
+    local = "dy/dx = psi^(n+1)(x)"
+
     n: int
 
     def forward(self, x):
@@ -104,6 +114,8 @@ class LogSumExp(Function):
     The forward shifts by the maximum, so it never overflows. Inputs: ``x``, or ``x`` and ``b``
     (broadcastable to ``x``).
     """
+
+    local = ("dL/dx = dL/dy b e^(x - y)", "dL/db = dL/dy e^(x - y)")
 
     axis: int | tuple[int, ...] | None
     keepdims: bool
@@ -133,6 +145,8 @@ class Ndtri(Function):
     dL/dq = dL/dy / phi(y) = dL/dy sqrt(2 pi) e^(y^2 / 2)  (the derivative of an inverse function).
     """
 
+    local = "dy/dq = sqrt(2 pi) e^(y^2 / 2)"
+
     def forward(self, q):
         return _special("ndtri", q)(q)
 
@@ -142,7 +156,9 @@ class Ndtri(Function):
 
 
 class Erfinv(Function):
-    """y = erf^-1(x).    dL/dx = dL/dy sqrt(pi)/2 e^(y^2)  (the derivative of an inverse function)."""
+    """y = erf^-1(x)."""
+
+    local = "dy/dx = sqrt(pi)/2 e^(y^2)"
 
     def forward(self, x):
         return _special("erfinv", x)(x)
@@ -153,7 +169,9 @@ class Erfinv(Function):
 
 
 class Erfcinv(Function):
-    """y = erfc^-1(x).    dL/dx = -dL/dy sqrt(pi)/2 e^(y^2)."""
+    """y = erfc^-1(x)."""
+
+    local = "dy/dx = -sqrt(pi)/2 e^(y^2)"
 
     def forward(self, x):
         return _special("erfcinv", x)(x)

@@ -18,7 +18,9 @@ from tinygrad_edu.autograd import Function
 
 
 class Exp(Function):
-    """y = e^x.    dL/dx = dL/dy * y."""
+    """y = e^x."""
+
+    local = "dy/dx = y"
 
     def forward(self, x):
         return self.xp.exp(x)
@@ -28,7 +30,9 @@ class Exp(Function):
 
 
 class Log(Function):
-    """y = log x.    dL/dx = dL/dy / x."""
+    """y = log x."""
+
+    local = "dy/dx = 1/x"
 
     def forward(self, x):
         return self.xp.log(x)
@@ -38,7 +42,9 @@ class Log(Function):
 
 
 class Log1p(Function):
-    """y = log(1 + x).    dL/dx = dL/dy / (1 + x)."""
+    """y = log(1 + x)."""
+
+    local = "dy/dx = 1/(1 + x)"
 
     def forward(self, x):
         return self.xp.log1p(x)
@@ -48,7 +54,9 @@ class Log1p(Function):
 
 
 class Sqrt(Function):
-    """y = sqrt(x).    dL/dx = dL/dy / (2 y)."""
+    """y = sqrt(x)."""
+
+    local = "dy/dx = 1/(2 y)"
 
     def forward(self, x):
         return self.xp.sqrt(x)
@@ -58,11 +66,13 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    """y = |x|.    dL/dx = dL/dy * sign(x).
+    """y = |x|.
 
     PyTorch's conventions: the slope is 0 at x = 0 and at x = NaN (``sgn``), and the product is a
     plain product (an infinite dL/dy at x = 0 gives NaN, as PyTorch's ``grad * sgn(x)``).
     """
+
+    local = "dy/dx = sign(x)"
 
     def forward(self, x):
         return self.xp.abs(x)
@@ -75,7 +85,9 @@ class Abs(Function):
 
 
 class Sin(Function):
-    """y = sin x.    dL/dx = dL/dy * cos x."""
+    """y = sin x."""
+
+    local = "dy/dx = cos x"
 
     def forward(self, x):
         return self.xp.sin(x)
@@ -85,7 +97,9 @@ class Sin(Function):
 
 
 class Cos(Function):
-    """y = cos x.    dL/dx = -dL/dy * sin x."""
+    """y = cos x."""
+
+    local = "dy/dx = -sin x"
 
     def forward(self, x):
         return self.xp.cos(x)
@@ -95,7 +109,9 @@ class Cos(Function):
 
 
 class Tanh(Function):
-    """y = tanh x.    dL/dx = dL/dy * (1 - y^2)."""
+    """y = tanh x."""
+
+    local = "dy/dx = 1 - y^2"
 
     def forward(self, x):
         return self.xp.tanh(x)
@@ -112,6 +128,8 @@ class TanhBackward(Function):
     dL/dy = -2 dL/dz g y.
     """
 
+    local = ("dz/dg = 1 - y^2", "dz/dy = -2 g y")
+
     def forward(self, g, y):
         d = 1.0 - y * y
         d *= g
@@ -125,7 +143,9 @@ class TanhBackward(Function):
 
 
 class Sigmoid(Function):
-    """y = sigma(x) = 1 / (1 + e^-x).    dL/dx = dL/dy * y (1 - y)   (the lecture's f'(z))."""
+    """y = sigma(x) = 1 / (1 + e^-x)."""
+
+    local = "dy/dx = y (1 - y)"
 
     def forward(self, x):
         # SciPy's expit never overflows and keeps full relative accuracy for x << 0, where
@@ -142,6 +162,8 @@ class SigmoidBackward(Function):
     Its own derivative, for higher orders:  dL/dg = dL/dz y (1 - y),  dL/dy = dL/dz g (1 - 2y).
     """
 
+    local = ("dz/dg = y (1 - y)", "dz/dy = g (1 - 2 y)")
+
     def forward(self, g, y):
         d = 1.0 - y
         d *= y
@@ -156,7 +178,9 @@ class SigmoidBackward(Function):
 
 
 class Erf(Function):
-    """y = erf(x).    dL/dx = dL/dy * 2/sqrt(pi) e^(-x^2)."""
+    """y = erf(x)."""
+
+    local = "dy/dx = 2/sqrt(pi) e^(-x^2)"
 
     def forward(self, x):
         return backend.erf(x)
@@ -180,6 +204,8 @@ class LocalSlope(Function):
     masked rules (``log(relu(x))`` at x < 0 has gradient 0, not NaN).
     """
 
+    local = ("dz/dg = s", "dz/dx = 0")
+
     select = True
 
     def forward(self, g, *sources):
@@ -198,11 +224,13 @@ class LocalSlope(Function):
 
 
 class ReLU(Function):
-    """y = max(x, 0).    dL/dx = dL/dy * [x > 0].
+    """y = max(x, 0).
 
     PyTorch's conventions: the slope is 0 at x = 0; at x = NaN (where y is NaN) it is 1, as
     PyTorch's rule passes the gradient wherever y <= 0 is false.
     """
+
+    local = "dy/dx = [x > 0]"
 
     def forward(self, x):
         return self.xp.maximum(x, 0)
@@ -214,10 +242,12 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
-    """y = x if x > 0 else slope * x.    dL/dx = dL/dy * (1 if x > 0 else slope).
+    """y = x if x > 0 else slope * x.
 
     PyTorch's conventions: the slope at x = 0 and at x = NaN is ``slope`` (x > 0 is false).
     """
+
+    local = "dy/dx = (1 if x > 0 else slope)"
 
     def forward(self, x):
         # max(x, slope x) is the same for slope <= 1 (min for slope > 1), and 20x faster than a
@@ -234,11 +264,13 @@ class LeakyReLU(Function):
 
 
 class ELU(Function):
-    """y = x if x > 0 else alpha (e^x - 1).    dL/dx = dL/dy * (1 if x > 0 else y + alpha).
+    """y = x if x > 0 else alpha (e^x - 1).
 
     PyTorch's conventions: the slope at x = 0 is alpha (the left branch, x <= 0) and the second
     derivative there is 0 (PyTorch's double backward takes x < 0); at x = NaN the slope is 1.
     """
+
+    local = "dy/dx = (1 if x > 0 else y + alpha)"
 
     def forward(self, x):
         return self.xp.where(x > 0, x, self.alpha * self.xp.expm1(self.xp.minimum(x, 0)))
@@ -251,7 +283,9 @@ class ELU(Function):
 
 
 class Softplus(Function):
-    """y = log(1 + e^x), or x where x > threshold (PyTorch's rule).    dL/dx = dL/dy * sigma(x), or dL/dy."""
+    """y = log(1 + e^x), or x where x > threshold (PyTorch's rule)."""
+
+    local = "dy/dx = sigma(x), or 1 where x > threshold"
 
     threshold = float("inf")
 
@@ -281,11 +315,13 @@ def _tie_share(x, y, larger: bool):
 
 
 class Maximum(Function):
-    """z = max(x, y).    dL/dx = dL/dz [x > y],  dL/dy = dL/dz [y > x].
+    """z = max(x, y).
 
     PyTorch's conventions: a tie (x == y, also with a number: ``x.maximum(0.0)`` at x = 0) gives
     half to each; where x or y is NaN (z is NaN) each gets all of dL/dz.
     """
+
+    local = ("dz/dx = [x > y], 1/2 on a tie", "dz/dy = [y > x], 1/2 on a tie")
 
     def forward(self, x, y):
         return self.xp.maximum(x, y)
@@ -303,10 +339,12 @@ class Maximum(Function):
 
 
 class Minimum(Function):
-    """z = min(x, y).    dL/dx = dL/dz [x < y],  dL/dy = dL/dz [y < x].
+    """z = min(x, y).
 
     PyTorch's conventions, as for :class:`Maximum`: half to each on a tie, all to each at NaN.
     """
+
+    local = ("dz/dx = [x < y], 1/2 on a tie", "dz/dy = [y < x], 1/2 on a tie")
 
     def forward(self, x, y):
         return self.xp.minimum(x, y)
@@ -324,11 +362,13 @@ class Minimum(Function):
 
 
 class Clip(Function):
-    """y = min(max(x, low), high).    dL/dx = dL/dy where low <= x <= high, else 0.
+    """y = min(max(x, low), high).
 
     PyTorch's conventions: the gradient passes at x == low and at x == high (the bounds belong to
     the inside); at x = NaN it is 0.
     """
+
+    local = "dy/dx = [low <= x <= high]"
 
     def forward(self, x):
         return self.xp.clip(x, self.low, self.high)
@@ -345,7 +385,9 @@ class Clip(Function):
 
 
 class Where(Function):
-    """z = x where cond else y (cond is a constant mask).    dL/dx = dL/dz [cond], dL/dy = dL/dz [not cond]."""
+    """z = x where cond else y (cond is a constant mask)."""
+
+    local = ("dz/dx = [cond]", "dz/dy = [not cond]")
 
     def forward(self, x, y):
         return self.xp.where(self.cond, x, y)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import backend
+from tinygrad_edu import backend, derivative_text
 from tinygrad_edu.autograd import Function, topological_order
 from tinygrad_edu.fileio import atomic_write
 from tinygrad_edu.tensor import Tensor
@@ -344,6 +344,7 @@ def draw_graph(
     max_chars: int = 40,
     rankdir: str = "TB",
     renderer: str = "auto",
+    show_derivatives: bool = False,
 ) -> Graph:
     """The computation graph that made ``output``: one box per tensor, one oval per op.
 
@@ -354,6 +355,7 @@ def draw_graph(
     ``collapse_modules=True`` (with ``model`` or dotted ``params`` names) draws each module as
     one box. Leaves that require grad are blue, constants grey and dashed, ``output`` orange.
     Arrows follow the forward computation (input -> op -> output); backward runs against them.
+    ``show_derivatives=True`` writes under each op the local derivative it declares (``local``).
     """
     if max_elements < 0 or max_chars < 4:
         raise ValueError(f"draw_graph: need max_elements >= 0 and max_chars >= 4, got {max_elements}, {max_chars}")
@@ -382,7 +384,10 @@ def draw_graph(
         nodes.append(GraphNode(w.ids[id(t)], "tensor", w.names[id(t)], lines, role, tuple(t.shape)))
     for fn, out in w.ops:
         fid = w.ids[id(fn)]
-        nodes.append(GraphNode(fid, "op", fn.name, [_cap(_op_label(fn), max_chars)], "op"))
+        lines = [_cap(_op_label(fn), max_chars)]
+        if show_derivatives:
+            lines += [_cap(str(e), max_chars) for e in derivative_text.parse(fn.name, fn.local)]
+        nodes.append(GraphNode(fid, "op", fn.name, lines, "op"))
         edges += [GraphEdge(w.ids[id(p)], fid) for p in fn.inputs if id(p) not in hidden]
         edges.append(GraphEdge(fid, w.ids[id(out)]))
     if collapse_modules:

@@ -14,75 +14,15 @@ no ``.grad``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tinygrad_edu import autograd
+from tinygrad_edu import autograd, derivative_text
 from tinygrad_edu.autograd import Function
 from tinygrad_edu.tensor import Tensor
 from tinygrad_edu.viz.graph import array_text, walk
-
-# Local derivative of the output z with respect to each input, for elementwise ops: the
-# gradient sent back is dL/dx = dL/dz * (this). {x}, {y}: the inputs' names, {z}: the output's.
-LOCAL: dict[str, tuple[str, ...]] = {
-    "Add": ("1", "1"),
-    "Sub": ("1", "-1"),
-    "AddConst": ("1",),
-    "MulConst": ("{c}",),
-    "RSubConst": ("-1",),
-    "Mul": ("{y}", "{x}"),
-    "Div": ("1/{y}", "-{x}/{y}^2"),
-    "Neg": ("-1",),
-    "Pow": ("{y} {x}^({y}-1)", "{z} log({x})"),
-    "Exp": ("{z}",),
-    "Log": ("1/{x}",),
-    "Log1p": ("1/(1 + {x})",),
-    "Sqrt": ("1/(2 {z})",),
-    "Abs": ("sign({x})",),
-    "Sin": ("cos({x})",),
-    "Cos": ("-sin({x})",),
-    "Tanh": ("1 - {z}^2",),
-    "Sigmoid": ("{z} (1 - {z})",),
-    "Erf": ("2/sqrt(pi) e^(-{x}^2)",),
-    "ReLU": ("[{x} > 0]",),
-    "LeakyReLU": ("(1 if {x} > 0 else {slope})",),
-    "ELU": ("(1 if {x} > 0 else {z} + {alpha})",),
-    "Softplus": ("sigmoid({x})",),
-    "Maximum": ("[{x} > {y}]", "[{y} > {x}]"),
-    "Minimum": ("[{x} < {y}]", "[{y} < {x}]"),
-    "Clip": ("[{low} <= {x} <= {high}]",),
-    "Where": ("[cond]", "[not cond]"),
-    "Clone": ("1",),
-    "Cast": ("1",),
-    "ToDevice": ("1",),
-}
-# Ops that are not elementwise: the whole rule for each input, with {g} = dL/dz.
-RULES: dict[str, tuple[str, ...]] = {
-    "MatMul": ("{g} @ {y}^T", "{x}^T @ {g}"),
-    "Sum": ("{g} copied along the summed axes",),
-    "Max": ("{g} at the maximal elements of {x}, 0 elsewhere",),
-    "Softmax": ("{z} * ({g} - sum({g} * {z}))",),
-    "LogSoftmax": ("{g} - softmax({x}) * sum({g})",),
-    "Reshape": ("{g} reshaped back to {xshape}",),
-    "Permute": ("{g} with the axes permuted back",),
-    "Expand": ("{g} summed over the broadcast axes",),
-    "SumTo": ("{g} broadcast back to {xshape}",),
-    "GetItem": ("{g} scattered into zeros of shape {xshape}",),
-    "IndexAdd": ("{g} at the indexed places",),
-    "Pad": ("the middle part of {g}",),
-    "Linear": ("{g} @ {y}", "({g})^T @ {x}", "{g} summed over the batch"),
-    "SoftmaxCrossEntropy": ("{g} * (softmax({x}) - target), / n for the mean",),
-}
-
-
-def _docstring_rule(fn: Function) -> str:
-    """The derivative written in the op's docstring (``y = ... .    dL/dx = ...``)."""
-    doc = (type(fn).__doc__ or "").strip().splitlines()
-    first = doc[0] if doc else ""
-    parts = [p.strip() for p in first.split("    ") if p.strip()]
-    rule = next((p for p in parts if "dL/" in p), None)
-    return rule or (first or f"{fn.name}.backward (no formula documented)")
 
 
 @dataclass
@@ -123,46 +63,51 @@ class Frame:
         return "\n".join(lines)
 
 
+def _simplify_powers(text: str) -> str:
+    """``x^(2-1)`` as ``x``, ``x^(3-1)`` as ``x^2``: what a number put in for ``p`` leaves."""
+    text = re.sub(r"\^\((-?\d+(?:\.\d+)?)-1\)", lambda m: f"^{float(m.group(1)) - 1:g}", text)
+    return re.sub(r"\^1(?![\d.])", "", text)
+
+
 def _describe(
     fn: Function, out_name: str, in_names: list[str], inputs: list[Tensor], out: Tensor, need: tuple[bool, ...]
 ) -> tuple[list[str | None], list[str | None]]:
-    """Local derivatives and chain-rule texts for each input of ``fn``."""
-    subs: dict[str, Any] = {k: v for k, v in fn.__dict__.items() if isinstance(v, (int, float, str, tuple))}
-    subs.update(z=out_name, g=f"dL/d{out_name}", x=in_names[0], y=in_names[1] if len(in_names) > 1 else "?")
-    g = subs["g"]
+    """Local derivatives and chain-rule texts for each input of ``fn``, from the op's ``local``.
+
+    The op's symbols are replaced by the tensors' names in this graph, its number parameters
+    (``c``, ``slope``) by their values.
+    """
+    entries = derivative_text.parse(fn.name, fn.local)
+    names = derivative_text.scalar_params(fn.__dict__)
+    for k, name in enumerate(in_names):
+        e = derivative_text.entry_for(entries, k)
+        if e is not None:
+            names[e.input] = name
+    out_symbol = derivative_text.output_symbol(entries)
+    if out_symbol is not None:
+        names[out_symbol] = out_name
+    g = f"dL/d{out_name}"
     locals_: list[str | None] = []
     chains: list[str | None] = []
     for k, (name, t) in enumerate(zip(in_names, inputs)):
+        e = derivative_text.entry_for(entries, k) if need[k] else None
+        local = None
         if not need[k]:
-            locals_.append(None)
-            chains.append(None)
-            continue
-        subs["xshape"] = tuple(t.shape)
-        local = rule = None
-        if fn.name == "PowConst":
-            p = fn.p
-            local = f"{p:g} {name}" if p == 2 else f"{p:g} {name}^{p - 1:g}"
-        elif fn.name in LOCAL and k < len(LOCAL[fn.name]):
-            local = LOCAL[fn.name][k].format_map(_Default(subs))
-        elif fn.name in RULES and k < len(RULES[fn.name]):
-            rule = RULES[fn.name][k].format_map(_Default(subs))
-        elif fn.name == "Concatenate":
-            rule = f"piece {k} of {g} along axis {subs.get('axis', 0)}"
-        if local is not None:
+            rule = None
+        elif e is None:
+            rule = f"dL/d{name} = by {fn.name}'s backward rule (it declares no local derivative)"
+        elif e.is_rule:
+            rule = f"dL/d{name} = " + derivative_text.rename(e.expr, {**names, "k": str(k)})
+        else:
+            local = _simplify_powers(derivative_text.rename(e.expr, names))
             simple = local.replace(".", "").replace("_", "").isalnum() or local.startswith(("[", "("))
-            rule = g if local == "1" else f"{g} * {local}" if simple else f"{g} * ({local})"
+            product = {"1": g, "-1": f"-{g}"}.get(local, f"{g} * {local}" if simple else f"{g} * ({local})")
+            rule = f"dL/d{name} = {product}"
             if tuple(t.shape) != tuple(out.shape):
                 rule += f", summed to shape {tuple(t.shape)}"
-        if rule is None:
-            rule = f"by {fn.name}'s rule: {_docstring_rule(fn)}"
         locals_.append(local)
-        chains.append(f"dL/d{name} = {rule}")
+        chains.append(rule)
     return locals_, chains
-
-
-class _Default(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
 
 
 def backward_steps(
