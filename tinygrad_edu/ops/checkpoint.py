@@ -39,6 +39,8 @@ class Checkpoint(Function):
     deterministic: a dropout inside it would draw a different mask the second time.
     """
 
+    local = "dL/dx_i = (dy/dx_i)^T dL/dy, from a second, recorded run of f"
+
     fn: Callable[..., Tensor]
 
     def forward(self, *arrays):

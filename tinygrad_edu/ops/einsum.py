@@ -32,6 +32,8 @@ class Einsum(Function):
     letters of x_k that appear nowhere else (they were summed over x_k alone).
     """
 
+    local = "dL/dx_k = einsum(out, subs of the others -> subs_k, dL/dy, the others)"
+
     def forward(self, *xs):
         spec = ",".join(self.subs) + "->" + self.out
         return self.xp.einsum(spec, *xs, optimize=len(xs) > 2)

@@ -23,7 +23,9 @@ LN10 = math.log(10.0)
 
 
 class Expm1(Function):
-    """y = e^x - 1 (accurate for small x).    dL/dx = dL/dy (y + 1)."""
+    """y = e^x - 1 (accurate for small x)."""
+
+    local = "dy/dx = y + 1"
 
     def forward(self, x):
         return self.xp.expm1(x)
@@ -33,7 +35,9 @@ class Expm1(Function):
 
 
 class Exp2(Function):
-    """y = 2^x.    dL/dx = dL/dy y ln 2."""
+    """y = 2^x."""
+
+    local = "dy/dx = y ln 2"
 
     def forward(self, x):
         return self.xp.exp2(x)
@@ -43,7 +47,9 @@ class Exp2(Function):
 
 
 class Log2(Function):
-    """y = log2 x.    dL/dx = dL/dy / (x ln 2)   (inf at x = 0, as PyTorch)."""
+    """y = log2 x."""
+
+    local = "dy/dx = 1 / (x ln 2), inf at x = 0"
 
     def forward(self, x):
         return self.xp.log2(x)
@@ -53,7 +59,9 @@ class Log2(Function):
 
 
 class Log10(Function):
-    """y = log10 x.    dL/dx = dL/dy / (x ln 10)   (inf at x = 0, as PyTorch)."""
+    """y = log10 x."""
+
+    local = "dy/dx = 1 / (x ln 10), inf at x = 0"
 
     def forward(self, x):
         return self.xp.log10(x)
@@ -66,7 +74,9 @@ class Log10(Function):
 
 
 class Arcsin(Function):
-    """y = arcsin x.    dL/dx = dL/dy / sqrt(1 - x^2)   (inf at x = +-1, as PyTorch)."""
+    """y = arcsin x."""
+
+    local = "dy/dx = 1 / sqrt(1 - x^2), inf at x = +-1"
 
     def forward(self, x):
         return self.xp.arcsin(x)
@@ -77,7 +87,9 @@ class Arcsin(Function):
 
 
 class Arccos(Function):
-    """y = arccos x.    dL/dx = -dL/dy / sqrt(1 - x^2)   (-inf at x = +-1, as PyTorch)."""
+    """y = arccos x."""
+
+    local = "dy/dx = -1 / sqrt(1 - x^2), -inf at x = +-1"
 
     def forward(self, x):
         return self.xp.arccos(x)
@@ -88,7 +100,9 @@ class Arccos(Function):
 
 
 class Arctan(Function):
-    """y = arctan x.    dL/dx = dL/dy / (1 + x^2)."""
+    """y = arctan x."""
+
+    local = "dy/dx = 1 / (1 + x^2)"
 
     def forward(self, x):
         return self.xp.arctan(x)
@@ -103,6 +117,8 @@ class Arctan2(Function):
 
     dL/dy = dL/dz x / (x^2 + y^2),  dL/dx = -dL/dz y / (x^2 + y^2),  and 0 at the origin (PyTorch's rule).
     """
+
+    local = ("dz/dy = x / (x^2 + y^2), 0 at the origin", "dz/dx = -y / (x^2 + y^2), 0 at the origin")
 
     def forward(self, y, x):
         return self.xp.arctan2(y, x)
@@ -128,6 +144,8 @@ class Sinc(Function):
     dL/dx = dL/dy (cos(pi x) - y) / x, and 0 at x = 0 (PyTorch's rule: the limit, which is 0).
     """
 
+    local = "dy/dx = (cos(pi x) - y) / x, 0 at x = 0"
+
     def forward(self, x):
         return self.xp.sinc(x)
 
@@ -146,7 +164,9 @@ class Sinc(Function):
 
 
 class Sinh(Function):
-    """y = sinh x = (e^x - e^-x) / 2.    dL/dx = dL/dy cosh x."""
+    """y = sinh x = (e^x - e^-x) / 2."""
+
+    local = "dy/dx = cosh x"
 
     def forward(self, x):
         return self.xp.sinh(x)
@@ -156,7 +176,9 @@ class Sinh(Function):
 
 
 class Cosh(Function):
-    """y = cosh x = (e^x + e^-x) / 2.    dL/dx = dL/dy sinh x."""
+    """y = cosh x = (e^x + e^-x) / 2."""
+
+    local = "dy/dx = sinh x"
 
     def forward(self, x):
         return self.xp.cosh(x)
@@ -166,7 +188,9 @@ class Cosh(Function):
 
 
 class Arcsinh(Function):
-    """y = arsinh x = log(x + sqrt(x^2 + 1)).    dL/dx = dL/dy / sqrt(x^2 + 1)."""
+    """y = arsinh x = log(x + sqrt(x^2 + 1))."""
+
+    local = "dy/dx = 1 / sqrt(x^2 + 1)"
 
     def forward(self, x):
         return self.xp.arcsinh(x)
@@ -177,7 +201,9 @@ class Arcsinh(Function):
 
 
 class Arccosh(Function):
-    """y = arcosh x, x >= 1.    dL/dx = dL/dy / sqrt(x^2 - 1)   (inf at x = 1, as PyTorch)."""
+    """y = arcosh x, x >= 1."""
+
+    local = "dy/dx = 1 / sqrt(x^2 - 1), inf at x = 1"
 
     def forward(self, x):
         return self.xp.arccosh(x)
@@ -188,7 +214,9 @@ class Arccosh(Function):
 
 
 class Arctanh(Function):
-    """y = artanh x, |x| < 1.    dL/dx = dL/dy / (1 - x^2)   (inf at x = +-1, as PyTorch)."""
+    """y = artanh x, |x| < 1."""
+
+    local = "dy/dx = 1 / (1 - x^2), inf at x = +-1"
 
     def forward(self, x):
         return self.xp.arctanh(x)
@@ -206,6 +234,8 @@ class NanToNum(Function):
 
     dL/dx = dL/dy where x is finite, 0 where it was replaced (PyTorch's rule).
     """
+
+    local = "dy/dx = [x is finite]"
 
     def forward(self, x):
         return self.xp.nan_to_num(x, nan=self.nan, posinf=self.posinf, neginf=self.neginf)
@@ -226,6 +256,8 @@ class Hypot(Function):
     dL/dx = dL/dz x / z,  dL/dy = dL/dz y / z   (NaN at x = y = 0, as PyTorch).
     """
 
+    local = ("dz/dx = x / z", "dz/dy = y / z")
+
     def forward(self, x, y):
         return self.xp.hypot(x, y)
 
@@ -244,6 +276,8 @@ class FMax(Function):
     unlike ``maximum``, which splits them).
     """
 
+    local = ("dz/dx = [x >= y or y is NaN]", "dz/dy = [not (x >= y or y is NaN)]")
+
     def forward(self, x, y):
         return self.xp.fmax(x, y)
 
@@ -256,6 +290,8 @@ class FMin(Function):
 
     The gradient goes to x where x <= y or y is NaN, else to y: ties go to x (PyTorch's rule).
     """
+
+    local = ("dz/dx = [x <= y or y is NaN]", "dz/dy = [not (x <= y or y is NaN)]")
 
     def forward(self, x, y):
         return self.xp.fmin(x, y)
@@ -280,6 +316,8 @@ class Remainder(Function):
     dL/dx = dL/dz,  dL/dy = -dL/dz floor(x / y)   (PyTorch's rule, also at the jumps).
     """
 
+    local = ("dz/dx = 1", "dz/dy = -floor(x / y)")
+
     def forward(self, x, y):
         return self.xp.remainder(x, y)
 
@@ -299,6 +337,8 @@ class FMod(Function):
 
     dL/dx = dL/dz,  dL/dy = -dL/dz trunc(x / y)   (PyTorch's rule, also at the jumps).
     """
+
+    local = ("dz/dx = 1", "dz/dy = -trunc(x / y)")
 
     def forward(self, x, y):
         return self.xp.fmod(x, y)
@@ -320,6 +360,8 @@ class LogAddExp(Function):
     dL/dx = dL/dz sigma(x - y),  dL/dy = dL/dz sigma(y - x)   (sigma the logistic function).
     """
 
+    local = ("dz/dx = sigma(x - y)", "dz/dy = sigma(y - x)")
+
     def forward(self, x, y):
         return self.xp.logaddexp(x, y)
 
@@ -335,6 +377,8 @@ class LogAddExp2(Function):
 
     dL/dx = dL/dz sigma((x - y) ln 2),  dL/dy = dL/dz sigma((y - x) ln 2).
     """
+
+    local = ("dz/dx = sigma((x - y) ln 2)", "dz/dy = sigma((y - x) ln 2)")
 
     def forward(self, x, y):
         return self.xp.logaddexp2(x, y)

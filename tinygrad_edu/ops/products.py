@@ -31,12 +31,14 @@ def _exclusive_cumprod(x: Tensor, axis: int) -> Tensor:
 
 
 class Prod(Function):
-    """y = product of x over ``axis``.    dL/dx_k = dL/dy * prod_{j != k} x_j.
+    """y = product of x over ``axis``.
 
     Without zeros the product of the others is y / x_k. With zeros it is the product of the
     running products to the left and to the right of k: the one zero gets the product of the
     others, every other element 0; with two zeros or more every element gets 0.
     """
+
+    local = "dL/dx_k = dL/dy * prod_{j != k} x_j"
 
     def forward(self, x):
         return x.prod(axis=self.axis, keepdims=self.keepdims)
@@ -71,7 +73,9 @@ def _others_product(x: Tensor, axis: Any) -> Tensor:
 
 
 class Cumsum(Function):
-    """y_k = sum_{j <= k} x_j along ``axis``.    dL/dx_k = sum_{i >= k} dL/dy_i (a reversed running sum)."""
+    """y_k = sum_{j <= k} x_j along ``axis``."""
+
+    local = "dL/dx_k = sum_{i >= k} dL/dy_i (a reversed running sum)"
 
     def forward(self, x):
         return self.xp.cumsum(x, axis=self.axis)
@@ -81,12 +85,14 @@ class Cumsum(Function):
 
 
 class Cumprod(Function):
-    """y_k = prod_{j <= k} x_j along ``axis``.    dL/dx_k = sum_{i >= k} dL/dy_i prod_{j <= i, j != k} x_j.
+    """y_k = prod_{j <= k} x_j along ``axis``.
 
     Without zeros that is (sum_{i >= k} dL/dy_i y_i) / x_k. With zeros it is computed without
     division: row k of an n x n table holds the running product of x with x_k set to 1
     (n^2 memory along the axis, only when a zero is present).
     """
+
+    local = "dL/dx_k = sum_{i >= k} dL/dy_i prod_{j <= i, j != k} x_j"
 
     def forward(self, x):
         return self.xp.cumprod(x, axis=self.axis)
