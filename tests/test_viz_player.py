@@ -43,9 +43,10 @@ def test_steps_data_seed_then_one_step_per_frame():
     assert steps[1]["edges"] == [
         f"e{i}" for i, e in enumerate(g.edges) if (e.tail, e.head) == (g.node_id(z), g.node_id(y._ctx))
     ]
-    assert g.node_id(w) not in steps[2]["adjoints"]
-    assert steps[3]["adjoints"][g.node_id(w)] == f"{2 * DZ:.4g}"
-    assert steps[3]["visited"] == [steps[1]["current"], steps[2]["current"]]
+    assert steps[0]["changed"] == {g.node_id(y): "1"}
+    assert steps[1]["changed"] == {g.node_id(z): f"{DZ:.4g}"}
+    assert g.node_id(w) not in steps[2]["changed"]  # each step lists only what it changes
+    assert steps[3]["changed"] == {g.node_id(w): f"{2 * DZ:.4g}"}
 
 
 def test_page_is_self_contained(tmp_path):
@@ -225,6 +226,8 @@ def test_the_visited_node_stays_in_view(browser_page, tmp_path):
         if k < n_steps - 1:
             page.click("#tg-next")
     assert page.evaluate("window.scrollY") == 0  # the page itself did not have to scroll
+    # the ops visited before the last step are dashed (rebuilt from the steps, not stored per step)
+    assert page.locator(".tg-graph g.tg-visited").count() == n_steps - 2
     assert errors == []
 
 

@@ -11,6 +11,7 @@ by their node id (``t3``), the same names the step-through player uses.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -345,6 +346,7 @@ def draw_graph(
     rankdir: str = "TB",
     renderer: str = "auto",
     show_derivatives: bool = False,
+    max_nodes: int | None = 1500,
 ) -> Graph:
     """The computation graph that made ``output``: one box per tensor, one oval per op.
 
@@ -356,7 +358,12 @@ def draw_graph(
     one box. Leaves that require grad are blue, constants grey and dashed, ``output`` orange.
     Arrows follow the forward computation (input -> op -> output); backward runs against them.
     ``show_derivatives=True`` writes under each op the local derivative it declares (``local``).
+    A graph of more than ``max_nodes`` nodes is summarized, with a warning: modules collapsed
+    (when a model names them), long chains drawn as one box each, and then the nodes farthest
+    from the output as one box (``max_nodes=None`` draws every node).
     """
+    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 2):
+        raise ValueError(f"draw_graph: max_nodes must be an integer >= 2 or None, got {max_nodes!r}")
     if max_elements < 0 or max_chars < 4:
         raise ValueError(f"draw_graph: need max_elements >= 0 and max_chars >= 4, got {max_elements}, {max_chars}")
     w = walk(output, params, model)
@@ -392,7 +399,36 @@ def draw_graph(
         edges.append(GraphEdge(fid, w.ids[id(out)]))
     if collapse_modules:
         nodes, edges = _collapse(w, nodes, edges, _module_types(model), max_chars)
+    if max_nodes is not None and len(nodes) > max_nodes:
+        nodes, edges = _summarize(w, nodes, edges, model, collapse_modules, max_nodes, max_chars)
     return Graph(nodes, edges, rankdir, w.ids, renderer)
+
+
+def _summarize(
+    w: _Walk,
+    nodes: list[GraphNode],
+    edges: list[GraphEdge],
+    model: Any,
+    collapsed: bool,
+    max_nodes: int,
+    max_chars: int,
+) -> tuple[list[GraphNode], list[GraphEdge]]:
+    from tinygrad_edu.viz.summary import summarize  # it builds on this module
+
+    n_all, done = len(nodes), []
+    if not collapsed and _module_groups(w):
+        nodes, edges = _collapse(w, nodes, edges, _module_types(model), max_chars)
+        done.append("modules collapsed")
+    n_before = len(nodes)
+    nodes, edges = summarize(nodes, edges, {w.ids[id(r)] for r in w.roots}, max_nodes, max_chars)
+    if len(nodes) < n_before:
+        done.append("long chains and the nodes farthest from the output elided")
+    warnings.warn(
+        f"draw_graph: the graph has {n_all} nodes, more than max_nodes={max_nodes}; it is drawn with "
+        f"{len(nodes)} ({', '.join(done)}). Pass max_nodes=None to draw every node.",
+        stacklevel=3,
+    )
+    return nodes, edges
 
 
 def _collapse(

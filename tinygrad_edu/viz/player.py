@@ -70,7 +70,12 @@ _JS = """
     root.querySelectorAll(".tg-current, .tg-output, .tg-receiving, .tg-visited, .tg-flow").forEach(function (n) {
       n.classList.remove("tg-current", "tg-output", "tg-receiving", "tg-visited", "tg-flow");
     });
-    mark(s.visited, "tg-visited");
+    const adjoints = {}, visited = [];
+    for (let i = 0; i <= k; i++) {
+      Object.assign(adjoints, steps[i].changed);
+      if (i > 0 && i < k) visited.push(steps[i].current);
+    }
+    mark(visited, "tg-visited");
     mark([s.current], "tg-current");
     if (s.output) mark([s.output], "tg-output");
     mark(s.receiving, "tg-receiving");
@@ -83,7 +88,7 @@ _JS = """
     el("tg-detail").textContent = s.detail;
     document.querySelectorAll("table.tg-adj tr[data-node]").forEach(function (row) {
       const id = row.dataset.node;
-      row.querySelector("td.tg-value").textContent = (id in s.adjoints) ? s.adjoints[id] : "\u2014";
+      row.querySelector("td.tg-value").textContent = (id in adjoints) ? adjoints[id] : "\u2014";
       row.classList.toggle("tg-changed", s.receiving.indexOf(id) >= 0);
       row.classList.toggle("tg-current-row", id === s.output || id === s.current);
     });
@@ -142,7 +147,9 @@ class BackwardPlayer:
     itself. ``frames`` are the recorded :class:`~tinygrad_edu.viz.Frame` objects and ``graph``
     the drawn :class:`~tinygrad_edu.viz.Graph`; ``params``/``model`` name the parameters as in
     :func:`~tinygrad_edu.viz.draw_graph`. ``create_graph=True`` steps a pass that records
-    itself (for higher derivatives).
+    itself (for higher derivatives). A graph of more than ``max_nodes`` nodes is drawn
+    summarized (see ``draw_graph``); the steps still cover every node, and the page grows in
+    proportion to the graph.
     """
 
     def __init__(
@@ -156,6 +163,7 @@ class BackwardPlayer:
         max_elements: int = 8,
         interval_ms: int = 1200,
         title: str = "Backward pass, step by step",
+        max_nodes: int | None = 1500,
     ) -> None:
         self.frames: list[Frame] = backward_steps(loss, gradient, create_graph, params, model)
         self.graph: Graph = draw_graph(
@@ -166,6 +174,7 @@ class BackwardPlayer:
             model=model,
             max_elements=max_elements,
             renderer=renderer,
+            max_nodes=max_nodes,
         )
         self.root_id = self.graph.node_id(loss)
         self.root_name = self.graph.nodes[self.root_id].name
@@ -175,7 +184,12 @@ class BackwardPlayer:
         self.title = title
 
     def steps(self) -> list[dict[str, Any]]:
-        """What each step of the page shows (step 0 is the seed ``dL/dL = 1``), as plain data."""
+        """What each step of the page shows (step 0 is the seed ``dL/dL = 1``), as plain data.
+
+        Each step lists only what changes at it (``changed``: the new adjoints of the tensors it
+        sends gradients to); the page rebuilds the adjoints so far and the ops already visited
+        from the steps before, so that its size grows with the graph, not with its square.
+        """
         m = self.max_elements
         names = {v: n.name for v, n in self.graph.nodes.items()}
         seed = _text(self.seed, m) if self.seed is not None else "1"
@@ -185,16 +199,14 @@ class BackwardPlayer:
                 "output": None,
                 "receiving": [],
                 "edges": [],
-                "visited": [],
                 "title": f"start: the seed dL/d{self.root_name}",
                 "adjoint": f"dL/d{self.root_name} = {seed}",
                 "detail": "The backward pass starts at the loss with dL/dL = 1, then visits every op from the "
                 "output back to the leaves, each one once all its consumers have sent their gradient.",
-                "adjoints": {self.root_id: seed},
+                "changed": {self.root_id: seed},
             }
         ]
         edge_ids = {(e.tail, e.head): f"e{i}" for i, e in enumerate(self.graph.edges)}
-        visited: list[str] = []
         for f in self.frames:
             receiving = [pid for pid, g in zip(f.input_ids, f.input_grads) if g is not None]
             detail = []
@@ -214,14 +226,12 @@ class BackwardPlayer:
                     "output": f.output_id,
                     "receiving": receiving,
                     "edges": [edge_ids[(pid, f.op_id)] for pid in receiving if (pid, f.op_id) in edge_ids],
-                    "visited": list(visited),
                     "title": f"step {f.index}: {f.op} ({f.op_id}) made {f.output_name}",
                     "adjoint": f"dL/d{f.output_name} = {_text(f.grad_output, m)}",
                     "detail": "\n".join(detail),
-                    "adjoints": {k: _text(v, m) for k, v in f.adjoints.items()},
+                    "changed": {k: _text(v, m) for k, v in f.changed.items()},
                 }
             )
-            visited.append(f.op_id)
         return out
 
     def html(self) -> str:

