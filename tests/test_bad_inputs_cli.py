@@ -89,6 +89,7 @@ SETTINGS = {
     "patience no val": (lambda tmp: ["digits", "--patience", "3"], "--patience needs a validation set"),
     "cnn on a gate": (lambda tmp: ["xor", "--model", "cnn"], "--model cnn needs images"),
     "hidden 0": (lambda tmp: ["digits", "--hidden", "100", "0"], "layer sizes must be positive"),
+    "hidden huge": (lambda tmp: ["digits", "--hidden", "1000000000", "1000000000"], "more than this machine's"),
 }
 
 

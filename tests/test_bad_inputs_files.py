@@ -141,6 +141,33 @@ def test_save_into_a_read_only_folder_names_the_target(tmp_path):
         ro.chmod(0o700)
 
 
+def test_load_of_an_empty_file(tmp_path):
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"empty.npz' is not a readable .npz archive \(truncated or corrupt\?\)"):
+        tg.load(tmp_path / "empty.npz")
+
+
+def test_atomic_write_to_an_empty_path():
+    with pytest.raises(ValueError, match="the path is empty"):
+        atomic_write("", "text")
+
+
+def test_model_checkpoint_with_a_bad_epoch_format_fails_at_once(tmp_path):
+    """(was: a ValueError from format() at the end of the first epoch of training)"""
+    with pytest.raises(ValueError, match=r"ModelCheckpoint: path .* has a bad \{epoch\} format"):
+        ModelCheckpoint(tmp_path / "w-{epoch:q}.npz")
+
+
+def test_model_checkpoint_into_a_missing_folder_fails_before_training(tmp_path):
+    model = nn.Linear(2, 1)
+    w = model.weight.numpy().copy()
+    cb = ModelCheckpoint(tmp_path / "nope" / "w.npz", monitor="loss", save_best_only=False)
+    X, y = np.zeros((4, 2)), np.ones((4, 1))
+    with pytest.raises(FileNotFoundError, match=r"ModelCheckpoint: the folder .*nope' .* does not exist"):
+        fit(model, "mse", optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=3, callbacks=[cb], progress=False)
+    np.testing.assert_array_equal(model.weight.numpy(), w)  # not one step was trained
+
+
 def test_load_of_a_folder_says_it_is_a_folder(tmp_path):
     """(was: IsADirectoryError from NumPy, '[Errno 21] Is a directory')"""
     with pytest.raises(IsADirectoryError, match=r"load: .* is a folder; pass the path of an .npz file"):

@@ -334,3 +334,9 @@ def test_nan_weights_in_a_state_dict_load_as_in_pytorch():
     sd = {k: Tensor(np.full(v.shape, math.nan)) for k, v in sd.items()}
     model.load_state_dict(sd)
     assert np.isnan(model[0].weight.numpy()).all()
+
+
+def test_load_state_dict_of_a_list_is_a_type_error():
+    model = _pair()
+    with pytest.raises(TypeError, match=r"Sequential.load_state_dict: expected a dict of name -> tensor, got a list"):
+        model.load_state_dict(list(model.state_dict().values()))

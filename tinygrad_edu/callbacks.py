@@ -143,11 +143,18 @@ class ModelCheckpoint(Callback):
     def __init__(
         self, path: str | os.PathLike, monitor: str = "val_loss", mode: str = "auto", save_best_only: bool = True
     ) -> None:
-        self.path = str(path)
+        self.path = os.fspath(path)
         self.save_best_only = save_best_only
         self._tracker = EarlyStopping(monitor, patience=None, mode=mode, restore_best_weights=False)
+        try:
+            self.filename(0)
+        except ValueError as e:  # {epoch:q}: found now, not after the first epoch of training
+            raise ValueError(f"ModelCheckpoint: path {self.path!r} has a bad {{epoch}} format ({e})") from None
 
     def on_train_begin(self) -> None:
+        folder = os.path.dirname(os.path.abspath(self.filename(0)))
+        if not os.path.isdir(folder):  # checked before training, not at the end of the first epoch
+            raise FileNotFoundError(f"ModelCheckpoint: the folder {folder!r} of {self.path!r} does not exist")
         self._tracker.set_trainer(self.trainer)
         self._tracker.on_train_begin()
 

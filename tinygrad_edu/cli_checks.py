@@ -100,8 +100,30 @@ def check_settings(args: argparse.Namespace, gates: bool) -> None:
         raise CLIError(
             f"--val {args.val:g} with --test {args.test:g} leaves {kept:.1%} of the digits for training; hold out less"
         )
+    _check_size(args)
     if args.batch_norm and args.model == "mlp" and args.batch_size == 1:
         raise CLIError("--batch-norm needs batches of at least 2 samples (a batch of one has no spread): --batch-size")
+
+
+_INPUTS = {"gates": 2, "digits": 64, "mnist": 784, "fashion-mnist": 784}
+
+
+def _check_size(args: argparse.Namespace) -> None:
+    """Refuse layer sizes whose weights (with their gradients and Adam's two moments) cannot fit in memory."""
+    if args.model != "mlp":
+        return
+    sizes = [_INPUTS.get(args.dataset, 2), *args.hidden, 10]
+    count = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    need = 4 * count * (4 if args.dtype == "float32" else 8)
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX: assume a large machine
+        memory = 1 << 40
+    if need > memory:
+        raise CLIError(
+            f"--hidden {' '.join(map(str, args.hidden))}: {count:,} weights need about {need / 2**30:,.0f} GiB "
+            f"(weights, gradients and optimizer state), more than this machine's {memory / 2**30:,.0f} GiB"
+        )
 
 
 def _writable_folder(folder: Path, what: str) -> None:

@@ -61,6 +61,8 @@ def atomic_write(
     removed on any error, Ctrl-C included.
     """
     path = os.fspath(path)
+    if not path:
+        raise ValueError("atomic_write: the path is empty")
     folder = _check_target(path, parents)
     try:
         fd, tmp = _open_temporary(folder, os.path.basename(path))

@@ -270,6 +270,11 @@ class Module:
         is always an error. All problems are named in one message. Returns
         ``(missing_keys, unexpected_keys)`` as PyTorch does.
         """
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(
+                f"{type(self).__name__}.load_state_dict: expected a dict of name -> tensor, "
+                f"got a {type(state_dict).__name__}"
+            )
         own = OrderedDict()
         for mname, m in self.named_modules():
             for name, p in m._members():
