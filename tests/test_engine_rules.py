@@ -16,7 +16,7 @@ import pytest
 import tinygrad_edu
 
 PACKAGE = Path(tinygrad_edu.__file__).resolve().parent
-ENGINE = ["tensor.py", "autograd.py", "anomaly.py", "creation.py", "gradcheck.py", "ops", "nn", "optim"]
+ENGINE = ["tensor.py", "autograd.py", "anomaly.py", "creation.py", "gradcheck.py", "linalg.py", "ops", "nn", "optim"]
 FORBIDDEN = ("numpy", "cupy", "cupyx")
 
 

@@ -29,7 +29,7 @@ from tinygrad_edu.gradcheck import gradcheck, gradcheck_report, gradgradcheck
 from tinygrad_edu.ops.functions import concatenate, maximum, minimum, one_hot, stack, where
 from tinygrad_edu.ops.einsum import einsum, inner, tensordot
 from tinygrad_edu.ops.products import kron, outer, vdot
-from tinygrad_edu import func, nn, optim, special  # noqa: E402  (after the engine: they build on it)
+from tinygrad_edu import func, linalg, nn, optim, special  # noqa: E402  (after the engine: they build on it)
 from tinygrad_edu.serialization import load, save
 from tinygrad_edu import data, models, physics, train  # noqa: E402  (the layers above the library)
 
@@ -80,6 +80,7 @@ __all__ = [
     "vdot",
     "__version__",
     "func",
+    "linalg",
     "nn",
     "optim",
     "special",

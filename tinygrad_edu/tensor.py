@@ -860,6 +860,37 @@ class Tensor:
         a = ops.reduce.normalize_axis(axis if dim is None else dim, self.ndim, "log_softmax")
         return ops.reduce.LogSoftmax.apply(self, axis=a)
 
+    # ------------------------------------------------------------------ linear algebra (tinygrad_edu.linalg)
+
+    def inverse(self) -> Tensor:
+        """The matrix inverse (``torch.linalg.inv``)."""
+        return linalg.inv(self)
+
+    def det(self) -> Tensor:
+        return linalg.det(self)
+
+    def slogdet(self) -> tuple[Tensor, Tensor]:
+        """``(sign, log|det|)``; the sign is a constant."""
+        return linalg.slogdet(self)
+
+    def cholesky(self, upper: bool = False) -> Tensor:
+        return linalg.cholesky(self, upper=upper)
+
+    def pinverse(self, rcond: float = 1e-15) -> Tensor:
+        return linalg.pinv(self, rcond)
+
+    def matrix_power(self, n: int) -> Tensor:
+        return linalg.matrix_power(self, n)
+
+    def norm(self, p: Any = "fro", dim: Axis = None, keepdim: bool = False) -> Tensor:
+        """``torch.norm``: ``p="fro"`` (the 2-norm of all elements, or the Frobenius norm over
+        two ``dim``), ``"nuc"``, or a number: the vector p-norm over ``dim`` (all axes if None)."""
+        if isinstance(p, str):
+            if dim is None:
+                return linalg.vector_norm(self, 2, None, keepdim) if p == "fro" else linalg.matrix_norm(self, p)
+            return linalg.matrix_norm(self, p, tuple(dim), keepdim)
+        return linalg.vector_norm(self, p, dim, keepdim)
+
     # ------------------------------------------------------------------ shapes
 
     def reshape(self, *shape: Any) -> Tensor:
@@ -932,20 +963,91 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return ops.shape.GetItem.apply(self, index=ops.shape.to_index(index))
 
-    def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
-        """Pad with a constant; ``pad_width`` as in ``numpy.pad`` (one (before, after) per axis)."""
+    def pad(self, pad_width: Any, value: float = 0.0, mode: str = "constant") -> Tensor:
+        """Pad with a constant; ``pad_width`` as in ``numpy.pad`` (one (before, after) per axis).
+        ``mode`` ``"edge"``, ``"reflect"``, ``"symmetric"``, ``"wrap"`` repeat inner values instead."""
+        if mode != "constant":
+            return ops.layout.pad(self, pad_width, mode)
         return ops.shape.Pad.apply(self, pad_width=ops.shape.normalize_pad(pad_width, self.ndim), value=value)
 
     def split(self, split_size_or_sections: Any, axis: int = 0, *, dim: int | None = None) -> list[Tensor]:
         """Split into pieces of the given size (int) or sizes (list), as ``torch.split``."""
         return ops.shape.split(self, split_size_or_sections, axis if dim is None else dim)
 
+    def moveaxis(self, source: Any, destination: Any) -> Tensor:
+        """Move axes to new positions, the others keeping their order (PyTorch: ``movedim``)."""
+        return ops.layout.moveaxis(self, source, destination)
+
+    movedim = moveaxis
+
+    def flip(self, *dims: Any) -> Tensor:
+        """Reverse the order of the elements along ``dims`` (all axes when none are given)."""
+        return ops.layout.flip(self, ops.shape.shape_arg(dims) if dims else None)
+
+    def fliplr(self) -> Tensor:
+        return ops.layout.fliplr(self)
+
+    def flipud(self) -> Tensor:
+        return ops.layout.flipud(self)
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        """Shift the elements cyclically along ``dims`` (the flattened tensor when None)."""
+        return ops.layout.roll(self, shifts, dims)
+
+    def rot90(self, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+        return ops.layout.rot90(self, k, dims)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """PyTorch's ``repeat``: the whole tensor tiled ``sizes`` times (NumPy's ``tile``; NumPy's
+        ``repeat`` is ``repeat_interleave``)."""
+        return ops.layout.tile(self, ops.shape.shape_arg(sizes))
+
+    def tile(self, *dims: Any) -> Tensor:
+        return ops.layout.tile(self, ops.shape.shape_arg(dims))
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None) -> Tensor:
+        """Each element repeated ``repeats`` times along ``dim`` (NumPy's ``repeat``)."""
+        return ops.layout.repeat(self, repeats, dim)
+
+    def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> list[Tensor]:
+        """``numpy.array_split``: N nearly equal parts, or parts cut at the given indices."""
+        return ops.layout.array_split(self, indices_or_sections, dim)
+
+    def hsplit(self, sections: Any) -> list[Tensor]:
+        return ops.layout.array_split(self, sections, 1 if self.ndim > 1 else 0, equal=True)
+
+    def vsplit(self, sections: Any) -> list[Tensor]:
+        if self.ndim < 2:
+            raise ValueError(f"vsplit: needs at least two axes, got shape {self.shape}")
+        return ops.layout.array_split(self, sections, 0, equal=True)
+
+    def dsplit(self, sections: Any) -> list[Tensor]:
+        if self.ndim < 3:
+            raise ValueError(f"dsplit: needs at least three axes, got shape {self.shape}")
+        return ops.layout.array_split(self, sections, 2, equal=True)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """A vector onto a diagonal of a square matrix, or a matrix's diagonal (``torch.diag``)."""
+        return ops.matrix.diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return ops.matrix.diagonal(self, offset, dim1, dim2)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        return ops.matrix.trace(self, offset, axis1, axis2)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return ops.matrix.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return ops.matrix.triu(self, diagonal)
+
     def one_hot(self, num_classes: int = -1) -> Tensor:
         return one_hot(self, num_classes)
 
 
 # Ops and the backward pass are looked up when a method runs, so they can import Tensor.
-from tinygrad_edu import autograd, ops  # noqa: E402
+from tinygrad_edu import autograd, linalg, ops  # noqa: E402
 from tinygrad_edu.ops.arithmetic import Add, AddConst, Div, MatMul, Mul, MulConst, RSubConst, Sub  # noqa: E402
 from tinygrad_edu.ops.functions import one_hot, where  # noqa: E402
 from tinygrad_edu.ops.shape import Permute  # noqa: E402

@@ -205,6 +205,34 @@ __all__ = [
     "diff",
     "select",
     "choose",
+    "diag",
+    "diagonal",
+    "trace",
+    "tril",
+    "triu",
+    "split",
+    "array_split",
+    "hsplit",
+    "vsplit",
+    "dsplit",
+    "append",
+    "column_stack",
+    "row_stack",
+    "dstack",
+    "pad",
+    "repeat",
+    "tile",
+    "roll",
+    "flip",
+    "fliplr",
+    "flipud",
+    "rot90",
+    "moveaxis",
+    "rollaxis",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "broadcast_to",
 ]
 
 # The declared table (see the module docstring and tinygrad_edu/numpy/_table.py).
@@ -218,6 +246,10 @@ DIFFERENTIABLE = frozenset(
     degrees sinc fabs nan_to_num fmax fmin mod remainder fmod logaddexp logaddexp2 prod cumsum cumprod
     einsum tensordot inner kron vdot cross average sort partition take take_along_axis diff select
     choose""".split()
+    # issue 15's shapes, packing and matrix structure (_shapes.py)
+    + """diag diagonal trace tril triu split array_split hsplit vsplit dsplit append column_stack
+    row_stack dstack pad repeat tile roll flip fliplr flipud rot90 moveaxis rollaxis atleast_1d
+    atleast_2d atleast_3d broadcast_to""".split()
 )
 # No derivative to take: NumPy's function on the values, a plain result (HIPS autograd's list).
 VALUE_ONLY = frozenset(
@@ -234,9 +266,8 @@ _ISSUE_15 = "its derivative rule is not written yet (issue 15 adds it)"
 # Refused with a reason more precise than "no derivative rule"; every other function is refused too.
 REFUSED = {
     **dict.fromkeys(
-        """trace diag diagonal tril triu cov corrcoef median percentile quantile nansum nanmean cbrt tile
-        repeat flip fliplr flipud roll rot90 pad atleast_1d atleast_2d atleast_3d column_stack dstack
-        split array_split broadcast_to moveaxis rollaxis piecewise real imag conj angle""".split(),
+        """cov corrcoef median percentile quantile nansum nanmean cbrt piecewise real imag conj
+        angle""".split(),
         _ISSUE_15,
     ),
     "arange": "its values are start + k * step; write start + step * np.arange(n) with a number n",
@@ -570,33 +601,12 @@ def reshape(a: Any, newshape: Any = None, order: str = "C", *, shape: Any = None
     return _np.reshape(a, newshape, order=order)
 
 
-def ravel(a: Any) -> Any:
-    """The values as a 1-D array (C order)."""
-    a = _tensor(a)
-    return a.reshape(-1) if isinstance(a, Tensor) else _np.ravel(a)
-
-
 def transpose(a: Any, axes: Any = None) -> Any:
     """``numpy.transpose``: reverse the axes, or put them in the order ``axes``."""
     a = _tensor(a)
     if isinstance(a, Tensor):
         return a.T if axes is None else a.permute(*axes)
     return _np.transpose(a, axes)
-
-
-def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
-    a = _tensor(a)
-    return a.swapaxes(axis1, axis2) if isinstance(a, Tensor) else _np.swapaxes(a, axis1, axis2)
-
-
-def expand_dims(a: Any, axis: int) -> Any:
-    a = _tensor(a)
-    return a.unsqueeze(axis) if isinstance(a, Tensor) else _np.expand_dims(a, axis)
-
-
-def squeeze(a: Any, axis: Any = None) -> Any:
-    a = _tensor(a)
-    return a.squeeze(axis) if isinstance(a, Tensor) else _np.squeeze(a, axis)
 
 
 def _join(name: str, tensor_fn: Any):
@@ -730,6 +740,40 @@ from tinygrad_edu.numpy._maths import (  # noqa: E402  (it uses the helpers abov
     take_along_axis,
     tensordot,
     vdot,
+)
+from tinygrad_edu.numpy._shapes import (  # noqa: E402  (it uses the helpers above)
+    append,
+    array_split,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_to,
+    column_stack,
+    diag,
+    diagonal,
+    dsplit,
+    dstack,
+    expand_dims,
+    flip,
+    fliplr,
+    flipud,
+    hsplit,
+    moveaxis,
+    pad,
+    ravel,
+    repeat,
+    roll,
+    rollaxis,
+    rot90,
+    row_stack,
+    split,
+    squeeze,
+    swapaxes,
+    tile,
+    trace,
+    tril,
+    triu,
+    vsplit,
 )
 
 # --------------------------------------------------------------------------- everything else

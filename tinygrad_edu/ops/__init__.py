@@ -19,6 +19,9 @@ derivative rule side by side.
 - :mod:`.einsum`: ``einsum``, ``tensordot``, ``inner``
 - :mod:`.sorting`: ``sort``, ``partition``, ``take``, ``take_along_axis``, ``diff``, ``select``, ``choose``
 - :mod:`.shape`: reshaping, permuting, broadcasting, indexing, padding, joining
+- :mod:`.layout`: flip, roll, rotate, repeat, tile, move axes, pad by mode, split (compositions)
+- :mod:`.matrix`: diagonals, traces, triangles (compositions)
+- :mod:`.linalg`: inverse, determinant, solve, Cholesky, eigh, SVD, QR, pseudo-inverse, norms
 - :mod:`.functions`: the ops that take several tensors, as functions of the package
 - :mod:`.nn`: fused ops for networks (affine layer, softmax cross-entropy)
 - :mod:`.conv`: convolution and pooling
@@ -34,6 +37,9 @@ from tinygrad_edu.ops import (  # noqa: F401
     einsum,
     elementwise,
     functions,
+    layout,
+    linalg,
+    matrix,
     nn,
     normal,
     products,
