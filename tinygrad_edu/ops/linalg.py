@@ -42,7 +42,10 @@ def _refuse_repeated(gaps: Tensor, op: str, what: str) -> None:
 
 
 class Inv(Function):
-    """Y = A^-1.    dL/dA = -Y^T G Y^T."""
+    """Y = A^-1, the inverse."""
+
+    local = "dL/dA = -Y^T dL/dY Y^T"
+    reads_inputs = False  # its rule reads only its output
 
     def forward(self, a):
         return self.xp.linalg.inv(a)
@@ -53,7 +56,9 @@ class Inv(Function):
 
 
 class Det(Function):
-    """y = det A.    dL/dA = G y A^-T (Jacobi's formula; A must be invertible for the rule)."""
+    """y = det A. The derivative is Jacobi's formula (A must be invertible for the rule)."""
+
+    local = "dy/dA = y A^-T"
 
     def forward(self, a):
         return self.xp.linalg.det(a)
@@ -65,7 +70,9 @@ class Det(Function):
 
 
 class LogAbsDet(Function):
-    """y = log |det A|.    dL/dA = G A^-T."""
+    """y = log |det A| (the second result of ``slogdet``)."""
+
+    local = "dy/dA = A^-T"
 
     def forward(self, a):
         return self.xp.linalg.slogdet(a)[1]
@@ -76,10 +83,9 @@ class LogAbsDet(Function):
 
 
 class Solve(Function):
-    """X = A^-1 B (B a stack of matrices, batch axes broadcast).
+    """X = A^-1 B (B a stack of matrices, batch axes broadcast): the solution of A X = B."""
 
-    dL/dB = A^-T G,    dL/dA = -(dL/dB) X^T.
-    """
+    local = ("dL/dA = -(A^-T dL/dX) X^T", "dL/dB = A^-T dL/dX")
 
     def forward(self, a, b):
         batch = self.xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
@@ -97,11 +103,14 @@ class Solve(Function):
 
 
 class Cholesky(Function):
-    """L = cholesky(A), A = L L^T (the lower triangle of A is read).
+    """C = cholesky(A), A = C C^T with C lower triangular (the lower triangle of A is read).
 
-    dL/dA = sym(L^-T Phi(L^T G) L^-1), Phi(X) = the lower triangle of X with its diagonal halved,
+    In the rule, Phi(X) is the lower triangle of X with its diagonal halved and
     sym(S) = (S + S^T) / 2 (Murray 2016; the symmetric gradient, as PyTorch and HIPS autograd).
     """
+
+    local = "dL/dA = sym(C^-T Phi(C^T dL/dC) C^-1)"
+    reads_inputs = False  # its rule reads only its output
 
     def forward(self, a):
         return self.xp.linalg.cholesky(a)
@@ -118,12 +127,15 @@ class Cholesky(Function):
 class Eigh(Function):
     """w, V = eigh(A) for symmetric A, packed as one array [w; V] of shape (..., n + 1, n).
 
-    dL/dA = V (diag(G_w) + skew(V^T G_V) / E) V^T,  E_ij = w_j - w_i,  skew(X) = (X - X^T) / 2:
-    the symmetric gradient (PyTorch's). When the loss uses the eigenvectors, the rule divides by
+    In the rule E_ij = w_j - w_i and skew(X) = (X - X^T) / 2: the symmetric gradient
+    (PyTorch's). When the loss uses the eigenvectors, the rule divides by
     the gaps between eigenvalues: at a repeated eigenvalue the eigenvectors are not unique and
     have no derivative, and the rule says so instead of returning infinities. When the loss uses
-    the eigenvalues only (G_V = 0) the term is skipped and repeated eigenvalues are fine.
+    the eigenvalues only (dL/dV = 0) the term is skipped and repeated eigenvalues are fine.
     """
+
+    local = "dL/dA = V (diag(dL/dw) + skew(V^T dL/dV) / E) V^T"
+    reads_inputs = False  # its rule reads only its output
 
     def forward(self, a):
         w, v = self.xp.linalg.eigh(a, UPLO=self.uplo)
@@ -145,12 +157,15 @@ class Eigh(Function):
 class SVD(Function):
     """U, S, V^T = svd(A) (reduced: k = min(m, n)), packed flat as [U, S, V^T] on the last axis.
 
-    With E_ij = S_j^2 - S_i^2 and skew(X) = X - X^T (Townsend 2016, as PyTorch and HIPS autograd):
-    dL/dA = U [(skew(U^T G_U) S + S skew(V^T G_V)) / E + diag(G_S)] V^T, plus
-    (I - U U^T) G_U S^-1 V^T when m > n, or U S^-1 G_V^T (I - V V^T) when m < n.
-    When the loss uses S only, dL/dA = U diag(G_S) V^T. The vectors' terms divide by gaps between
-    singular values and by S: at a repeated singular value the rule refuses (no derivative).
+    In the rule (Townsend 2016, as PyTorch and HIPS autograd) E_ij = S_j^2 - S_i^2 and
+    skew(X) = X - X^T; a tall A (m > n) adds (I - U U^T) dL/dU S^-1 V^T, a wide one (m < n)
+    U S^-1 dL/dV^T (I - V V^T). When the loss uses S only, dL/dA = U diag(dL/dS) V^T. The vectors'
+    terms divide by gaps between singular values and by S: at a repeated singular value the rule
+    refuses (no derivative).
     """
+
+    local = "dL/dA = U [(skew(U^T dL/dU) S + S skew(V^T dL/dV)) / E + diag(dL/dS)] V^T"
+    reads_inputs = False  # its rule reads its output and only the shape of its input
 
     def forward(self, a):
         u, s, vh = self.xp.linalg.svd(a, full_matrices=False)
@@ -194,11 +209,12 @@ def unpack_svd(packed: Tensor, shape: tuple[int, ...]) -> tuple[Tensor, Tensor, 
 class QR(Function):
     """Q, R = qr(A) (reduced: k = min(m, n)), packed flat as [Q, R] on the last axis.
 
-    For m >= n (Liao et al. 2019): M = R G_R^T - G_Q^T Q,
-    dL/dA = (G_Q + Q copyltu(M)) R^-T,  copyltu(M) = tril(M) + tril(M, -1)^T.
-    For m < n, A = [X | Y] with X square: R = [U | Q^T Y], and X is handled as above with
-    G_Q + Y G_V^T in place of G_Q, while dL/dY = Q G_V. R must be invertible.
+    The rule for m >= n is Liao et al. 2019's, with copyltu(M) = tril(M) + tril(M, -1)^T.
+    For m < n, A = [X | Y] with X square: R = [U | Q^T Y], and X is handled as for m = n with
+    dL/dQ + Y dL/dV^T in place of dL/dQ, while dL/dY = Q dL/dV. R must be invertible.
     """
+
+    local = "dL/dA = (dL/dQ + Q copyltu(R dL/dR^T - dL/dQ^T Q)) R^-T"
 
     def forward(self, a):
         q, r = self.xp.linalg.qr(a, mode="reduced")
@@ -242,11 +258,13 @@ def concat_last(parts: list[Tensor]) -> Tensor:
 
 
 class Pinv(Function):
-    """P = A^+ (Moore-Penrose).    With G = dL/dP (Golub and Pereyra 1973):
+    """P = A^+, the Moore-Penrose pseudo-inverse.
 
-    dL/dA = -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A),
-    valid where the rank of A does not change (full rank, or cut off by ``rcond`` away from it).
+    The rule (Golub and Pereyra 1973) holds where the rank of A does not change (full rank, or cut
+    off by ``rcond`` away from it).
     """
+
+    local = "dL/dA = -P^T dL/dP P^T + (I - A P) dL/dP^T P P^T + P^T P dL/dP^T (I - P A)"
 
     def forward(self, a):
         return self.xp.linalg.pinv(a, rcond=self.rcond, hermitian=self.hermitian)
@@ -264,11 +282,13 @@ class Pinv(Function):
 class VectorNorm(Function):
     """y = ||x||_p = (sum_i |x_i|^p)^(1/p) over the last axis, for a finite p (0: the count of non-zeros).
 
-    dL/dx_i = G sign(x_i) |x_i|^(p-1) / y^(p-1)  (p = 2: G x / y;  p = 1: G sign(x)).
-    At y = 0 the gradient is 0 (PyTorch's subgradient), and so is each x_i = 0 term for p < 1.
+    For p = 2 the local derivative is x / y, for p = 1 sign(x). At y = 0 the gradient is 0
+    (PyTorch's subgradient), and so is each x_i = 0 term for p < 1.
     p = 0 counts the non-zeros: its gradient is 0. (p = +-inf is max/min of |x|, composed in
     :mod:`tinygrad_edu.linalg`.)
     """
+
+    local = "dy/dx = sign(x) |x|^(p-1) / y^(p-1)"
 
     def forward(self, x):
         return self.xp.linalg.norm(x, ord=self.p, axis=-1)
