@@ -39,6 +39,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as NF
+from fuzz_nets import NET_OPS  # noqa: F401  (registers conv/pool, BatchNorm, loss options, multi-use patterns)
 from fuzz_ops import BIG, MAX_ELEMENTS, OPS, Op, Step, torch_module
 from tinygrad_edu import Tensor, autograd
 

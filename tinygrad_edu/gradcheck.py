@@ -207,16 +207,14 @@ def gradgradcheck(
 ) -> bool:
     """Check second derivatives: gradcheck of ``x -> grad(fn(x), x, v, create_graph=True)``.
 
-    ``v`` (``grad_outputs``) defaults to fixed random numbers.
+    First the recorded first derivative is compared with the plain one (:func:`compare_create_graph`):
+    an op with its own rule for ``create_graph=True`` must give the same value both ways. ``v``
+    (``grad_outputs``) defaults to fixed random numbers.
     """
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     wrt = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     if grad_outputs is None:
-        with no_grad():
-            out = fn(*inputs)
-        outs = [out] if isinstance(out, Tensor) else list(out)
-        gen = backend.generator(seed)
-        grad_outputs = [Tensor(gen.standard_normal(o.shape), device=o.device) for o in outs]
+        grad_outputs = _random_grad_outputs(fn, inputs, seed)
 
     def first_derivative(*xs: Tensor) -> tuple[Tensor, ...]:
         out = fn(*xs)
@@ -227,4 +225,76 @@ def gradgradcheck(
 
     if not wrt:
         raise ValueError("gradgradcheck: no input requires grad")
+    report = compare_create_graph(fn, inputs, grad_outputs, atol, rtol)
+    if not report.passed:
+        if raise_exception:
+            raise GradcheckError(str(report))
+        return False
     return gradcheck(first_derivative, inputs, eps, atol, rtol, raise_exception)
+
+
+def _random_grad_outputs(fn: Callable[..., Any], inputs: Sequence[Any], seed: int) -> list[Tensor]:
+    """Fixed random numbers of the shape of each output of ``fn``: the ``v`` of ``grad(fn, x, v)``."""
+    with no_grad():
+        out = fn(*inputs)
+    outs = [out] if isinstance(out, Tensor) else list(out)
+    gen = backend.generator(seed)
+    return [Tensor(gen.standard_normal(o.shape), device=o.device) for o in outs]
+
+
+@dataclass
+class CreateGraphReport:
+    """The first derivative taken with ``create_graph=True`` against the plain one, per input."""
+
+    mismatches: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches
+
+    def __str__(self) -> str:
+        if self.passed:
+            return "create_graph check passed: the recorded first derivative equals the plain one"
+        return "\n".join(
+            ["gradgradcheck FAILED: the first derivative taken with create_graph=True differs from the plain one"]
+            + ["  " + m for m in self.mismatches]
+        )
+
+
+def compare_create_graph(
+    fn: Callable[..., Any], inputs: Any, grad_outputs: Any = None, atol: float = 1e-5, rtol: float = 1e-3
+) -> CreateGraphReport:
+    """Compare ``grad(fn(x), x, v, create_graph=True)`` with the same gradient taken without it.
+
+    Ops may have a separate derivative rule for the recorded path (the fused cross-entropy);
+    finite differences of the recorded derivative cannot see an error that both paths do not
+    share, so this compares their values directly (NaN must match NaN).
+    """
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    targets = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    if grad_outputs is None:
+        grad_outputs = _random_grad_outputs(fn, inputs, 0)
+    report = CreateGraphReport()
+    grads = {}
+    for create_graph in (False, True):
+        out = fn(*inputs)
+        outs = [out] if isinstance(out, Tensor) else list(out)
+        grads[create_graph] = autograd.grad(outs, targets, grad_outputs, create_graph=create_graph, allow_unused=True)
+    for k, (plain, recorded) in enumerate(zip(grads[False], grads[True])):
+        if plain is None and recorded is None:
+            continue
+        if (plain is None) != (recorded is None):
+            which = "only with" if plain is None else "only without"
+            report.mismatches.append(f"input {k}: a gradient {which} create_graph=True")
+            continue
+        a, b = backend.to_numpy(recorded.data), backend.to_numpy(plain.data)
+        xp = backend.xp("cpu")
+        close = xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
+        if not close.all():
+            e = int(xp.argmin(close.reshape(-1)))
+            where = tuple(int(i) for i in xp.unravel_index(e, a.shape)) if a.shape else ()
+            report.mismatches.append(
+                f"input {k} {tuple(a.shape)}: element {where}: with create_graph {a.reshape(-1)[e]:.10g}, "
+                f"without {b.reshape(-1)[e]:.10g}"
+            )
+    return report
