@@ -1,7 +1,8 @@
 """The computation graph of a tensor as a picture: one box per tensor, one oval per op.
 
-``draw_graph(loss)`` walks the graph from ``loss`` back to the leaves (iteratively, with the
-engine's own :func:`~tinygrad_edu.autograd.topological_order`) and returns a :class:`Graph`:
+``draw_graph(loss)`` walks the graph from ``loss`` back to the leaves (iteratively, in the order
+of the engine's :func:`~tinygrad_edu.autograd.topological_order`; also after ``loss.backward()``
+freed it) and returns a :class:`Graph`:
 nodes and edges you can inspect, DOT text in ``.source``, inline SVG in Jupyter and
 ``.save("g.svg" | "g.png" | "g.dot")``. Tensors are named from the model's parameters
 (``0.weight``, as ``model.named_parameters()`` gives them), from ``Tensor.name`` and otherwise
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import backend, derivative_text
-from tinygrad_edu.autograd import Function, topological_order
+from tinygrad_edu.autograd import Function
 from tinygrad_edu.fileio import atomic_write
 from tinygrad_edu.tensor import Tensor
 
@@ -65,11 +66,13 @@ class _Walk:
     """The graph seen from ``roots``: every tensor and op with its node id and display name."""
 
     tensors: list[Tensor] = field(default_factory=list)  # inputs before outputs
-    ops: list[tuple[Function, Tensor]] = field(default_factory=list)  # (node, its output)
+    ops: list[tuple[Function, Tensor | None]] = field(default_factory=list)  # (node, its output; None if freed)
     ids: dict[int, str] = field(default_factory=dict)  # id(tensor) or id(fn) -> node id
     names: dict[int, str] = field(default_factory=dict)  # id(tensor) -> display name
     param_names: dict[int, str] = field(default_factory=dict)  # id(tensor) -> parameter name
     roots: list[Tensor] = field(default_factory=list)
+    op_inputs: dict[int, list[Tensor]] = field(default_factory=dict)  # id(fn) -> its live input tensors
+    sources: dict[int, list[str]] = field(default_factory=dict)  # id(fn) -> node ids of its inputs
 
 
 def _named_parameters(params: Mapping[str, Tensor] | None, model: Any) -> dict[str, Tensor]:
@@ -86,11 +89,37 @@ def _named_parameters(params: Mapping[str, Tensor] | None, model: Any) -> dict[s
     return named
 
 
+def _nodes(roots: Sequence[Tensor]) -> list[Function]:
+    """Every node that ``roots`` depend on, each after the nodes of its inputs (no recursion).
+
+    The order of the engine's :func:`~tinygrad_edu.autograd.topological_order`, but through
+    freed nodes too (:meth:`~tinygrad_edu.autograd.Function.graph_inputs`).
+    """
+    order: list[Function] = []
+    visited: set[int] = set()
+    stack = [(r._ctx, False) for r in roots if r._ctx is not None]
+    while stack:
+        fn, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(fn)
+            continue
+        if id(fn) in visited:
+            continue
+        visited.add(id(fn))
+        stack.append((fn, True))
+        for p in fn.graph_inputs():
+            node = p if isinstance(p, Function) else p._ctx
+            if node is not None and id(node) not in visited:
+                stack.append((node, False))
+    return order
+
+
 def walk(roots: Tensor | Sequence[Tensor], params: Mapping[str, Tensor] | None = None, model: Any = None) -> _Walk:
     """Number every tensor (``t0, t1, ...``) and op (``f0, f1, ...``) reachable from ``roots``.
 
-    No recursion: the order comes from the engine's iterative topological sort, so graphs of
-    any depth can be drawn.
+    No recursion, so graphs of any depth can be drawn. A graph that ``backward()`` has freed is
+    drawn too (as torchviz does): its ops and leaves are kept, and the intermediate tensors
+    that nothing else holds any more are left out (their arrows come from the op that made them).
     """
     if isinstance(roots, Tensor):
         roots = [roots]
@@ -112,14 +141,26 @@ def walk(roots: Tensor | Sequence[Tensor], params: Mapping[str, Tensor] | None =
         w.tensors.append(t)
         w.names[id(t)] = w.param_names.get(id(t)) or t.name or w.ids[id(t)]
 
-    for t in topological_order(roots):
-        fn = t._ctx
-        for p in fn.inputs:
-            if p._ctx is None:  # non-leaf inputs came earlier in the order
-                add_tensor(p)
+    for fn in _nodes(roots):
+        inputs: list[Tensor] = []  # the input tensors still alive
+        sources: list[str] = []  # the node ids its arrows come from
+        for p in fn.graph_inputs():
+            if isinstance(p, Function):  # a computed input freed by backward(): its op, or it if alive
+                p_out = p._out()
+                if p_out is None or id(p_out) not in w.ids:
+                    sources.append(w.ids[id(p)])
+                    continue
+                p = p_out
+            add_tensor(p)  # a leaf (a computed input came earlier in the order)
+            inputs.append(p)
+            sources.append(w.ids[id(p)])
         w.ids[id(fn)] = f"f{len(w.ops)}"
-        w.ops.append((fn, t))
-        add_tensor(t)
+        out = fn._out()
+        w.ops.append((fn, out))
+        w.op_inputs[id(fn)] = inputs
+        w.sources[id(fn)] = sources
+        if out is not None:
+            add_tensor(out)
     for r in roots:  # a leaf root (nothing computed) is a graph of one node
         add_tensor(r)
     return w
@@ -300,21 +341,26 @@ def _module_groups(w: _Walk) -> dict[str, str]:
     group: dict[str, str] = {}
     consumers: dict[int, set[str]] = {}
     for fn, out in w.ops:
-        mods = {owner.get(id(p)) for p in fn.inputs if p.requires_grad or p._ctx is not None}
+        inputs = w.op_inputs[id(fn)]
+        mods = {owner.get(id(p)) for p in inputs if p.requires_grad or p._ctx is not None}
         mods.discard(None)
-        direct = [owner[id(p)] for p in fn.inputs if id(p) in owner]
+        direct = [owner[id(p)] for p in inputs if id(p) in owner]
         if direct:
             group[w.ids[id(fn)]] = direct[0]
             # a number (a one-element constant) keeps a value parameter-only; data does not
-            if len(mods) == 1 and all(
-                id(p) in owner or (p.is_leaf and not p.requires_grad and p.size == 1) for p in fn.inputs
+            if (
+                len(mods) == 1
+                and all(id(p) in owner or (p.is_leaf and not p.requires_grad and p.size == 1) for p in inputs)
+                and out is not None
             ):
                 owner[id(out)] = direct[0]  # computed from M's parameters alone
-        for p in fn.inputs:
+        for p in inputs:
             consumers.setdefault(id(p), set()).add(w.ids[id(fn)])
     root_ids = {id(r) for r in w.roots}
     for fn, out in w.ops:
         m = group.get(w.ids[id(fn)])
+        if out is None:
+            continue
         users = consumers.get(id(out), set())
         if m and users and id(out) not in root_ids and all(group.get(u) == m for u in users):
             group[w.ids[id(out)]] = m
@@ -370,10 +416,10 @@ def draw_graph(
     root_ids = {id(r) for r in w.roots}
     nodes: list[GraphNode] = []
     edges: list[GraphEdge] = []
-    hidden: set[int] = set()
+    hidden: set[str] = set()  # node ids of constants not drawn
     for t in w.tensors:
         if t._ctx is None and not t.requires_grad and not show_constants:
-            hidden.add(id(t))
+            hidden.add(w.ids[id(t)])
             continue
         role = (
             "output"
@@ -385,8 +431,9 @@ def draw_graph(
         lines = [_cap(w.names[id(t)], max_chars), _cap(_shape_text(t), max_chars)]
         if show_values:
             lines += array_text(t.data, max_elements, max_chars)
-        if show_grads and t.grad is not None:
-            g = array_text(t.grad.data, max_elements, max_chars - 6)
+        grad = t.grad if t._ctx is None else t._ctx.adjoint  # an adjoint is kept under retain_graph
+        if show_grads and grad is not None:
+            g = array_text(grad.data, max_elements, max_chars - 6)
             lines += ["grad " + g[0]] + ["     " + s for s in g[1:]]
         nodes.append(GraphNode(w.ids[id(t)], "tensor", w.names[id(t)], lines, role, tuple(t.shape)))
     for fn, out in w.ops:
@@ -395,8 +442,9 @@ def draw_graph(
         if show_derivatives:
             lines += [_cap(str(e), max_chars) for e in derivative_text.parse(fn.name, fn.local)]
         nodes.append(GraphNode(fid, "op", fn.name, lines, "op"))
-        edges += [GraphEdge(w.ids[id(p)], fid) for p in fn.inputs if id(p) not in hidden]
-        edges.append(GraphEdge(fid, w.ids[id(out)]))
+        edges += [GraphEdge(src, fid) for src in w.sources[id(fn)] if src not in hidden]
+        if out is not None:
+            edges.append(GraphEdge(fid, w.ids[id(out)]))
     if collapse_modules:
         nodes, edges = _collapse(w, nodes, edges, _module_types(model), max_chars)
     if max_nodes is not None and len(nodes) > max_nodes:
