@@ -59,6 +59,59 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's real default: per group of data sets for the ones that depend on the
+    data set, nothing for flags and unset options (instead of argparse's "(default: None)")."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.dest in DEFAULTS["digits"]:
+            per = {group: _shown(values[action.dest]) for group, values in DEFAULTS.items()}
+            if len(set(per.values())) == 1:
+                return f"{text} (default: {per['digits']})"
+            return f"{text} (default: " + "; ".join(f"{group} {v}" for group, v in per.items()) + ")"
+        if action.default is None or action.default is False or action.default is argparse.SUPPRESS:
+            return text
+        return super()._get_help_string(action)
+
+
+def _shown(value: Any) -> str:
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+# Options students try that the command calls otherwise (PyTorch and Keras scripts' names)
+_SYNONYMS = {
+    "--learning-rate": "--lr",
+    "--learning_rate": "--lr",
+    "--eta": "--lr",
+    "--epoch": "--epochs",
+    "--n-epochs": "--epochs",
+    "--batch": "--batch-size",
+    "--batch_size": "--batch-size",
+    "--bs": "--batch-size",
+    "--hidden-layers": "--hidden",
+    "--layers": "--hidden",
+    "--optim": "--optimizer",
+    "--act": "--activation",
+    "--l2": "--weight-decay",
+    "--lambda": "--weight-decay",
+    "--weight_decay": "--weight-decay",
+    "--output": "--out",
+    "--outdir": "--out",
+}
+
+
+def _did_you_mean(unknown: str, options: list[str]) -> str:
+    """' (did you mean --lr?)' for a misspelled or differently named option, else ''."""
+    import difflib
+
+    name = unknown.split("=", 1)[0]
+    if name in _SYNONYMS:
+        return f" (did you mean {_SYNONYMS[name]}?)"
+    close = difflib.get_close_matches(name.replace("_", "-"), options, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
 def _group(dataset: str) -> str:
     return "gates" if dataset in ("xor", "and", "or", "nand") else "digits" if dataset == "digits" else "images"
 
@@ -79,11 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser(
         "train",
         help="train a network on a data set and save weights, history and plot",
-        description="Train a network on a data set. Unset options take defaults suited to the data set "
-        "(shown as 'auto'): gates: --hidden 8 --activation tanh --lr 0.05 --epochs 300; digits: --hidden 100 30 "
-        "--activation relu --lr 1e-3 --epochs 50 --batch-size 32; mnist/fashion-mnist: --hidden 256 128 --lr 1e-3 "
-        "--epochs 10 --batch-size 128 --val 0.1 --dtype float32.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Train a network on a data set. Some defaults depend on the data set: they are shown "
+        "for the gates (xor, and, or, nand), the digits, and the images (mnist, fashion-mnist).",
+        formatter_class=_HelpFormatter,
     )
     t.add_argument("dataset", choices=DATASETS, help="what to learn: a logic gate, the 8x8 digits, or 28x28 images")
     t.add_argument("--model", choices=("mlp", "cnn"), default="mlp", help="network type")
@@ -93,19 +144,19 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         metavar="N",
         default=None,
-        help="hidden layer sizes, e.g. --hidden 100 30 (auto)",
+        help="hidden layer sizes, e.g. --hidden 100 30",
     )
-    t.add_argument("--activation", choices=sorted(ACTIVATIONS), default=None, help="hidden activation (auto)")
-    t.add_argument("--optimizer", choices=OPTIMIZERS, default=None, help="update rule (auto: adam)")
-    t.add_argument("--lr", type=positive(float, "--lr"), default=None, help="learning rate eta (auto)")
+    t.add_argument("--activation", choices=sorted(ACTIVATIONS), default=None, help="hidden activation")
+    t.add_argument("--optimizer", choices=OPTIMIZERS, default=None, help="update rule")
+    t.add_argument("--lr", type=positive(float, "--lr"), default=None, help="learning rate eta")
     t.add_argument(
         "--momentum",
         type=non_negative("--momentum"),
         default=0.9,
         help="momentum for sgd/momentum/rmsprop/adagrad-momentum",
     )
-    t.add_argument("--epochs", type=positive(int, "--epochs"), default=None, help="passes over the training set (auto)")
-    t.add_argument("--batch-size", type=positive(int, "--batch-size"), default=None, help="mini-batch size (auto)")
+    t.add_argument("--epochs", type=positive(int, "--epochs"), default=None, help="passes over the training set")
+    t.add_argument("--batch-size", type=positive(int, "--batch-size"), default=None, help="mini-batch size")
     t.add_argument(
         "--weight-decay", type=non_negative("--weight-decay"), default=0.0, help="L2 strength lambda, in the optimizer"
     )
@@ -125,13 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="stop after this many epochs without a better validation loss, keep the best weights",
     )
-    t.add_argument(
-        "--val", type=fraction, default=None, help="fraction of the training data held out for validation (auto)"
-    )
+    t.add_argument("--val", type=fraction, default=None, help="fraction of the training data held out for validation")
     t.add_argument("--test", type=fraction, default=0.2, help="digits only: fraction held out for testing")
     t.add_argument("--seed", type=seed, default=0, help="seed for the split, the initial weights and the shuffling")
     t.add_argument("--device", default="cpu", help="cpu or cuda")
-    t.add_argument("--dtype", choices=("float32", "float64"), default=None, help="floating-point precision (auto)")
+    t.add_argument("--dtype", choices=("float32", "float64"), default=None, help="floating-point precision")
     t.add_argument("--data-dir", default=None, help="folder holding the MNIST/Fashion-MNIST IDX files")
     t.add_argument("--no-download", action="store_true", help="never download missing data files")
     t.add_argument("--out", default=None, help="output folder (default: runs/<dataset>, numbered if it exists)")
@@ -389,6 +438,8 @@ def _finish(
     print(f"\n{'':<12}{'loss':>10}{'accuracy':>11}")
     for k, r in results.items():
         print(f"{names[k]:<12}{r['loss']:>10.4f}{r['accuracy']:>10.2%}")
+    if gates:
+        _print_truth_table(model, *splits["train"])
     print(f"trained {len(history)} epochs in {seconds:.1f} s ({seconds / max(len(history), 1):.2f} s per epoch)")
     if not args.no_plot:
         try:
@@ -410,6 +461,17 @@ def _finish(
     return 130 if history.interrupted else 0
 
 
+def _print_truth_table(model: Any, X: np.ndarray, y: np.ndarray) -> None:
+    """The four rows of a logic gate: inputs, target, the network's probability and its answer."""
+    from tinygrad_edu.train import predict
+
+    p = 1.0 / (1.0 + np.exp(-predict(model, X).reshape(-1)))  # the network outputs logits
+    print(f"\n{'x1':>4}{'x2':>4}{'target':>8}{'P(1)':>8}{'answer':>8}")
+    for (x1, x2), t, pi in zip(X, y.reshape(-1), p):
+        mark = "" if int(pi > 0.5) == int(t) else "  wrong"
+        print(f"{x1:>4.0f}{x2:>4.0f}{int(t):>8d}{pi:>8.3f}{int(pi > 0.5):>8d}{mark}")
+
+
 # --------------------------------------------------------------------------- info
 
 
@@ -427,34 +489,43 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"  CuPy   {info['cupy']}, {gpu}")
     print("data sets:")
     print("  xor, and, or, nand   built in")
-    try:
-        import sklearn
-
-        print(f"  digits               scikit-learn {sklearn.__version__}")
-    except ImportError:
-        print("  digits               missing: pip install scikit-learn")
+    sklearn = _version("scikit-learn")
+    print(
+        f"  digits               scikit-learn {sklearn}"
+        if sklearn
+        else "  digits               missing: pip install scikit-learn"
+    )
     for name in ("mnist", "fashion-mnist"):
         found = [data.find_dataset(name, split=s) for s in ("train", "test")]
         if all(found):
             print(f"  {name:<20} {found[0][1]} ({found[0][0]})")
         else:
             print(f"  {name:<20} not found; downloaded into {data.cache_dir(name)} on first use")
-    extras = []
-    for mod in ("matplotlib", "tqdm", "torch", "graphviz"):
-        try:
-            m = __import__(mod)
-            extras.append(f"{mod} {getattr(m, '__version__', '?')}")
-        except ImportError:
-            extras.append(f"{mod} (not installed)")
+    extras = [f"{name} {_version(name) or '(not installed)'}" for name in ("matplotlib", "tqdm", "torch", "graphviz")]
     print("optional: " + ", ".join(extras))
     return 0
+
+
+def _version(distribution: str) -> str | None:
+    """An installed package's version, read from its metadata: importing torch or scikit-learn
+    only to print a version would take seconds."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``tinygrad-edu`` console script; returns the exit status."""
     os.environ.setdefault("MPLBACKEND", "Agg")  # plots go to files; no display needed
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # the subcommand's usage, and a suggestion, rather than the top-level usage
+        sub = parser._subparsers._group_actions[0].choices[args.command]
+        options = [o for a in sub._actions for o in a.option_strings]
+        sub.error(f"unrecognized arguments: {' '.join(unknown)}{_did_you_mean(unknown[0], options)}")
     from tinygrad_edu import backend
 
     dtype = backend.get_default_dtype()
