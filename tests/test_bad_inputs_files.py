@@ -92,6 +92,14 @@ def test_a_strict_umask_is_respected(tmp_path):
     assert _mode(tmp_path / "private.npz") == 0o600
 
 
+def test_a_replaced_file_keeps_its_mode(tmp_path, umask022):
+    p = tmp_path / "secret.npz"
+    tg.save({"w": np.ones(2)}, p)
+    p.chmod(0o600)
+    tg.save({"w": np.zeros(2)}, p)
+    assert _mode(p) == 0o600 and np.sum(tg.load(p)["w"]) == 0
+
+
 def test_downloaded_data_get_the_umask_mode(tmp_path, monkeypatch, umask022):
     payload = gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x01\x07")
     f = datasets._File("x-idx1-ubyte", __import__("hashlib").sha256(payload).hexdigest(), "")

@@ -3,8 +3,9 @@
 ``atomic_write(path, data)`` writes to a hidden temporary file beside ``path`` and renames it over
 ``path`` only when the whole content is on disk, so a crash, a full disk or Ctrl-C mid-write leaves
 the old file (or no file) and never a half-written one. The new file gets the permissions an
-ordinary ``open(path, "w")`` would give (0o666 less the user's umask: 0o644 under umask 022), so a
-course TA can read a student's run folder. Errors name ``path``, not the temporary file.
+ordinary ``open(path, "w")`` would give (0o666 less the user's umask: 0o644 under umask 022; a
+file that is replaced keeps its own), so a course TA can read a student's run folder. Errors name
+``path``, not the temporary file.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -69,6 +71,7 @@ def atomic_write(
     except OSError as e:
         raise _naming(e, path) from None
     try:
+        _keep_mode(fd, path)
         with os.fdopen(fd, "wb") as f:
             if callable(data):
                 data(f)
@@ -85,6 +88,16 @@ def atomic_write(
         _remove(tmp)
         raise
     return Path(path)
+
+
+def _keep_mode(fd: int, path: str) -> None:
+    """A file that is replaced keeps its permissions, as when ``open(path, "w")`` rewrites it."""
+    if hasattr(os, "fchmod"):
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            return
+        os.fchmod(fd, mode)
 
 
 def _naming(e: OSError, path: str) -> OSError:
