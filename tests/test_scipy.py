@@ -280,7 +280,7 @@ def test_bad_inputs_are_explained():
 
 def test_scipy_names_without_a_rule_refuse_a_tensor_that_requires_grad():
     x = Tensor(np.array([1.5, 2.5]), requires_grad=True)
-    with pytest.raises(TypeError, match=r"tinygrad_edu.scipy.special.gamma has no derivative rule"):
+    with pytest.raises(TypeError, match=r"tinygrad_edu.scipy.special.gamma refuses a Tensor that requires grad"):
         sp.gamma(x)
     np.testing.assert_array_equal(sp.gamma(x.detach()), scipy.special.gamma([1.5, 2.5]))
     assert sp.gamma(3.0) == 2.0
@@ -312,3 +312,24 @@ def test_a_gaussian_fit_by_gradient_descent_with_the_ported_code():
     for _ in range(300):
         p = p - 0.5 * grad(nll)(p)
     assert abs(p[0] - data.mean()) < 1e-6 and abs(np.exp(p[1]) - data.std()) < 1e-6
+
+
+# --------------------------------------------------------------------------- the registry of derivative tests
+
+_UNARY_TEST = "tests/test_scipy.py::test_special_forward_vs_scipy_and_backward_vs_finite_differences"
+# qualified name -> the test that checks its derivative (docs/gen_coverage.py links it on the coverage page)
+DERIVATIVE_TESTS = {
+    **{f"special.{n}": _UNARY_TEST for n in sorted(sp.DIFFERENTIABLE) if n in UNARY},
+    "special.polygamma": _UNARY_TEST,
+    "special.logsumexp": "tests/test_scipy.py::test_logsumexp_vs_scipy_fd_and_torch",
+    **{
+        f"stats.norm.{n}": "tests/test_scipy.py::test_norm_vs_scipy_and_finite_differences_in_x_loc_scale" for n in NORM
+    },
+}
+
+
+def test_every_differentiable_scipy_name_has_a_derivative_test():
+    declared = {f"special.{n}" for n in sp.DIFFERENTIABLE} | {f"stats.norm.{n}" for n in norm.DIFFERENTIABLE}
+    assert declared == set(DERIVATIVE_TESTS)
+    assert {n for n in UNARY if n in sp.DIFFERENTIABLE} | {"polygamma", "logsumexp"} == set(sp.DIFFERENTIABLE)
+    assert set(NORM) == set(norm.DIFFERENTIABLE)

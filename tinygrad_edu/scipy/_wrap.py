@@ -1,12 +1,12 @@
-"""What the SciPy namespaces share: finding Tensors among the arguments, and refusing a
-derivative that SciPy would silently drop."""
+"""What the SciPy namespaces share: finding Tensors among the arguments, and the declared table
+(differentiable / value-only / refused) of :mod:`tinygrad_edu.numpy._table`, so that SciPy's
+other functions refuse a derivative they would silently drop."""
 
 from __future__ import annotations
 
-import functools
-import types
 from typing import Any
 
+from tinygrad_edu.numpy import _table
 from tinygrad_edu.tensor import Tensor
 
 
@@ -39,34 +39,14 @@ def refuse_extra(name: str, **kw: Any) -> None:
             raise TypeError(f"{name}: the option {key}={val!r} is not supported for Tensors")
 
 
-def guarded_getattr(namespace: str, lib: types.ModuleType):
-    """A module ``__getattr__``: SciPy's other names, functions refusing a Tensor that requires grad."""
+class Namespace(_table.Namespace):
+    """The declared table of a SciPy module (see :mod:`tinygrad_edu.numpy._table`): its other
+    functions refuse a Tensor that requires grad, or pass values through (``VALUE_ONLY``)."""
 
-    def getattr_(name: str) -> Any:
+    def getattr(self, name: str) -> Any:
         try:
-            obj = getattr(lib, name)
+            return super().getattr(name)
         except AttributeError:
-            raise AttributeError(f"module {namespace!r} has no attribute {name!r} (nor has {lib.__name__})") from None
-        if isinstance(obj, (type, types.ModuleType)) or not callable(obj):
-            return obj
-
-        @functools.wraps(obj)
-        def fn(*args: Any, **kw: Any) -> Any:
-            todo = list(args) + list(kw.values())
-            while todo:
-                o = todo.pop()
-                if isinstance(o, Tensor) and o.requires_grad:
-                    raise TypeError(
-                        f"{namespace}.{name} has no derivative rule here, and its argument is a Tensor that "
-                        f"requires grad: SciPy would silently drop the derivative. The differentiable names "
-                        f"are listed in {namespace}.DIFFERENTIABLE; pass .detach() if no derivative is wanted."
-                    )
-                if isinstance(o, (list, tuple)):
-                    todo.extend(o)
-            args = [o.numpy() if isinstance(o, Tensor) else o for o in args]
-            kw = {k: v.numpy() if isinstance(v, Tensor) else v for k, v in kw.items()}
-            return obj(*args, **kw)
-
-        return fn
-
-    return getattr_
+            raise AttributeError(
+                f"module {self.qualname!r} has no attribute {name!r} (nor has {self.np_module.__name__})"
+            ) from None

@@ -13,29 +13,19 @@ from tinygrad_edu import backend
 from tinygrad_edu.ops import normal as _N
 from tinygrad_edu.ops import reduce as _R
 from tinygrad_edu.ops import special as _S
-from tinygrad_edu.scipy._wrap import as_tensors, guarded_getattr, has_tensor, refuse_extra
+from tinygrad_edu.scipy._wrap import Namespace, as_tensors, has_tensor, refuse_extra
 from tinygrad_edu.tensor import Tensor
 
 _sp = backend.scipy_module("special")
 
-# The names that differentiate on Tensors (the coverage page, docs/autograd-coverage.md, reads this).
-DIFFERENTIABLE = (
-    "erf",
-    "erfc",
-    "erfinv",
-    "erfcinv",
-    "expit",
-    "logit",
-    "gammaln",
-    "digamma",
-    "psi",
-    "polygamma",
-    "logsumexp",
-    "ndtr",
-    "log_ndtr",
-    "ndtri",
+# The declared table (tinygrad_edu/numpy/_table.py); docs/autograd-coverage.md is generated from it.
+DIFFERENTIABLE = frozenset(
+    """erf erfc erfinv erfcinv expit logit gammaln digamma psi polygamma logsumexp ndtr log_ndtr
+    ndtri""".split()
 )
-__all__ = list(DIFFERENTIABLE)
+VALUE_ONLY = frozenset({"gammasgn"})  # the sign of Gamma(x): piecewise constant
+REFUSED: dict[str, str] = {}
+__all__ = sorted(DIFFERENTIABLE)
 
 
 def _standard_normal(op: type) -> Callable[[Tensor], Tensor]:
@@ -109,4 +99,13 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False, r
     return _S.LogSumExp.apply(a, *rest, axis=ax, keepdims=bool(keepdims))
 
 
-__getattr__ = guarded_getattr("tinygrad_edu.scipy.special", _sp)
+_NAMESPACE = Namespace("tinygrad_edu.scipy.special", _sp, value_only=VALUE_ONLY, refused=REFUSED)
+
+
+def __getattr__(name: str) -> Any:
+    """SciPy's other ``special`` names, as the table declares them."""
+    return _NAMESPACE.getattr(name)
+
+
+def __dir__() -> list[str]:
+    return _NAMESPACE.dir(globals())

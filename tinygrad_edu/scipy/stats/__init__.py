@@ -1,10 +1,18 @@
 """``scipy.stats`` with derivatives: ``from tinygrad_edu.scipy.stats import norm``."""
 
+from typing import Any
+
 from tinygrad_edu import backend
-from tinygrad_edu.scipy._wrap import guarded_getattr
+from tinygrad_edu.scipy._wrap import Namespace
 from tinygrad_edu.scipy.stats import norm
 
-DIFFERENTIABLE = ("norm",)
+DIFFERENTIABLE = frozenset()  # the functions are in the distribution modules (norm.DIFFERENTIABLE)
+VALUE_ONLY = frozenset()
 __all__ = ["norm"]
 
-__getattr__ = guarded_getattr("tinygrad_edu.scipy.stats", backend.scipy_module("stats"))
+_NAMESPACE = Namespace("tinygrad_edu.scipy.stats", backend.scipy_module("stats"), value_only=VALUE_ONLY)
+
+
+def __getattr__(name: str) -> Any:
+    """SciPy's other ``stats`` names (distributions as SciPy's objects), functions refused."""
+    return _NAMESPACE.getattr(name)

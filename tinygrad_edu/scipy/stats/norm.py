@@ -17,8 +17,9 @@ from tinygrad_edu.tensor import Tensor
 
 _norm = backend.scipy_module("stats").norm
 
-DIFFERENTIABLE = ("pdf", "logpdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf")
-__all__ = list(DIFFERENTIABLE)
+DIFFERENTIABLE = frozenset({"pdf", "logpdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf"})
+VALUE_ONLY: frozenset[str] = frozenset()
+__all__ = sorted(DIFFERENTIABLE)
 
 
 def _args(name: str, x: Any, loc: Any, scale: Any) -> list[Tensor]:
