@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.nn.functional as F  # noqa: E402
-from common import fmt_time, interleaved, machine  # noqa: E402
+from common import fmt_time, interleaved, machine, recorded  # noqa: E402
 from tinygrad_edu import models, nn  # noqa: E402
 from train_cnn import limit_blas_threads  # noqa: E402
 
@@ -124,4 +124,5 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    main()
+    with recorded("bench_cnn"):
+        main()

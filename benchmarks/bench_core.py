@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 import tinygrad_edu as tg  # noqa: E402
-from common import fmt_time, interleaved, machine  # noqa: E402
+from common import fmt_time, interleaved, machine, recorded  # noqa: E402
 
 
 def engine_chain(x0, w, b, links):
@@ -93,4 +93,5 @@ def main(argv=None) -> list[tuple[str, float]]:
 
 
 if __name__ == "__main__":
-    main()
+    with recorded("bench_core"):
+        main()

@@ -29,7 +29,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, str(ROOT / "examples"))
 import tinygrad_edu as tg  # noqa: E402
-from common import fmt_time, machine  # noqa: E402
+from common import fmt_time, machine, recorded  # noqa: E402
 from diffusion_pinn import make_network, residual_loss  # noqa: E402
 from tinygrad_edu import func, optim, physics  # noqa: E402
 
@@ -246,4 +246,5 @@ def main(argv=None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    with recorded("bench_pinn"):
+        main()

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import io
+import os
 import platform
 import statistics
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 
 def median_time(fn: Callable[[], object], repeats: int = 15, number: int = 20, warmup: int = 3) -> float:
@@ -43,8 +50,6 @@ def interleaved(fns: dict[str, Callable[[], object]], rounds: int = 7, number: i
 
 
 def machine() -> str:
-    import os
-
     import numpy as np
 
     try:
@@ -63,3 +68,43 @@ def fmt_time(seconds: float) -> str:
     if seconds < 1e-3:
         return f"{seconds * 1e6:.1f} µs"
     return f"{seconds * 1e3:.2f} ms"
+
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+class _Tee(io.TextIOBase):
+    def __init__(self, stream: Any) -> None:
+        self.stream, self.parts = stream, []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+@contextlib.contextmanager
+def recorded(script: str, argv: list[str] | None = None) -> Iterator[None]:
+    """Print as usual and keep a copy in ``benchmarks/results/<script>.txt``, headed by the date,
+    the machine and the command: the one source of the figures that README.md and docs/ quote
+    (``python benchmarks/figures.py`` copies them there; a test checks the copies).
+
+    The copy is written only when the script finishes: an interrupted run leaves the last one.
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    load = os.getloadavg()[0]  # on a shared machine the times grow with the load: say what it was
+    tee = _Tee(sys.stdout)
+    sys.stdout = tee
+    try:
+        yield
+    finally:
+        sys.stdout = tee.stream
+    command = " ".join(["python", f"benchmarks/{script}.py", *argv])
+    load = f"load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    header = f"$ {command}\n# {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d} UTC, {machine()}; {load}\n"
+    RESULTS.mkdir(exist_ok=True)
+    tmp = RESULTS / f".{script}.txt.tmp"
+    tmp.write_text(header + "".join(tee.parts).rstrip("\n") + "\n", encoding="utf-8")
+    os.replace(tmp, RESULTS / f"{script}.txt")

@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 import bench_core  # noqa: E402
 import tinygrad_edu as tg  # noqa: E402
-from common import fmt_time, interleaved, machine  # noqa: E402
+from common import fmt_time, interleaved, machine, recorded  # noqa: E402
 from networks import TorchMLP, init_weights, make_steps  # noqa: E402
 
 DIGITS = (64, 100, 30, 10)
@@ -117,4 +117,5 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with recorded("run_all"):
+        main()

@@ -120,4 +120,9 @@ def main(argv: list[str] | None = None) -> float:
 
 
 if __name__ == "__main__":
-    sys.exit(0 if main() >= 0.0 else 1)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from common import recorded
+
+    with recorded("train_cnn"):
+        accuracy = main()
+    sys.exit(0 if accuracy >= 0.0 else 1)

@@ -167,4 +167,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from common import recorded
+
+    with recorded("train_targets"):
+        code = main()
+    sys.exit(code)
