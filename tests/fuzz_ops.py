@@ -586,3 +586,203 @@ def _draw_matmul(b: Any, src: int):
 
 
 OPS["matmul"] = Op(engine=lambda x, y: x @ y, torch=lambda x, y: x @ y, draw=_draw_matmul)
+
+
+# ------------------------------------------------------------------ issue 15: matrix structure, rearranging, linalg
+
+
+def _has_matrix(x: np.ndarray) -> bool:
+    return x.ndim >= 2 and x.shape[-1] >= 1 and x.size <= 64
+
+
+def _spd(x, lib):
+    """x x^T + n I: a well-conditioned symmetric positive-definite matrix made from any x."""
+    n = x.shape[-2]
+    return x @ x.transpose(-1, -2) + n * lib(x, n)
+
+
+def _eye_tg(x, n):
+    return Tensor(np.eye(n), device=x.device)
+
+
+def _eye_torch(x, n):
+    return _t().eye(n, dtype=x.dtype)
+
+
+def _draw_diagonal(b: Any, src: int):
+    nd = b.values[src].ndim
+    a1, a2 = b.draw(st.permutations(list(range(-nd, 0))))[:2]
+    return (src,), {"offset": b.draw(st.integers(-2, 2)), "a1": a1, "a2": a2}
+
+
+def _draw_k(b: Any, src: int):
+    return (src,), {"k": b.draw(st.integers(-2, 2))}
+
+
+def _draw_flip(b: Any, src: int):
+    nd = b.values[src].ndim
+    return (src,), {"dims": tuple(b.draw(st.lists(st.integers(0, nd - 1), unique=True))) if nd else ()}
+
+
+def _draw_roll(b: Any, src: int):
+    nd = b.values[src].ndim
+    if not nd:
+        return None
+    return (src,), {"shift": b.draw(st.integers(-4, 4)), "dim": b.draw(st.integers(-nd, nd - 1))}
+
+
+def _draw_repeat(b: Any, src: int):
+    shape = b.values[src].shape
+    if not shape or 3 * math.prod(shape) > MAX_ELEMENTS:
+        return None
+    dim = b.draw(st.integers(-len(shape), len(shape) - 1))
+    return (src,), {"repeats": [int(r) for r in b.rng.integers(0, 3, shape[dim])], "dim": dim}
+
+
+def _draw_tile(b: Any, src: int):
+    reps = tuple(b.draw(st.lists(st.integers(1, 2), min_size=1, max_size=3)))
+    if math.prod(reps) * b.values[src].size > MAX_ELEMENTS:
+        return None
+    return (src,), {"reps": reps}
+
+
+def _draw_movedim(b: Any, src: int):
+    nd = b.values[src].ndim
+    if not nd:
+        return None
+    return (src,), {"src_": b.draw(st.integers(-nd, nd - 1)), "dst": b.draw(st.integers(-nd, nd - 1))}
+
+
+def _draw_pad_mode(b: Any, src: int):
+    shape = b.values[src].shape
+    if not shape or 0 in shape:
+        return None
+    mode = b.draw(st.sampled_from(["edge", "reflect", "symmetric", "wrap"]))
+    cap = (lambda s: s - 1) if mode == "reflect" else (lambda s: 2)
+    widths = tuple((b.draw(st.integers(0, cap(s))), b.draw(st.integers(0, cap(s)))) for s in shape)
+    if math.prod(s + a + c for s, (a, c) in zip(shape, widths)) > MAX_ELEMENTS:
+        return None
+    return (src,), {"widths": widths, "mode": mode}
+
+
+def _torch_pad_mode(x, widths, mode):
+    """NumPy's pad modes with torch ops: each border element indexed from its source, axis by axis."""
+    for axis, (a, c) in enumerate(widths):
+        index = np.pad(np.arange(x.shape[axis]), (a, c), mode=mode)
+        x = x.index_select(axis, _t().from_numpy(index))
+    return x
+
+
+def _draw_solve(b: Any, src: int):
+    n = b.values[src].shape[-2]
+    return (src, b.leaf(b.values[src].shape[:-2] + (n, b.draw(st.integers(1, 2))))), {}
+
+
+def _gaps_ok(x: np.ndarray) -> bool:
+    """Singular values apart and away from 0: svdvals is smooth there and its gradient unique."""
+    if not _has_matrix(x) or 0 in x.shape:
+        return False
+    s = np.linalg.svd(x, compute_uv=False)
+    return bool(s.min() > 0.1 and (s.shape[-1] < 2 or np.diff(s, axis=-1).__abs__().min() > 0.1))
+
+
+def _eig_gaps_ok(x: np.ndarray) -> bool:
+    """Eigenvalues of x x^T + n I apart (a repeated one has no derivative beyond the first)."""
+    if not _has_matrix(x):
+        return False
+    w = np.linalg.eigvalsh(x @ np.swapaxes(x, -1, -2) + x.shape[-2] * np.eye(x.shape[-2]))
+    return bool(w.shape[-1] < 2 or w.size == 0 or np.diff(w, axis=-1).min() > 0.1)
+
+
+def _draw_norm(b: Any, src: int):
+    nd = b.values[src].ndim
+    if not nd or b.values[src].size == 0 or np.abs(b.values[src]).min() < 0.05:
+        return None
+    return (src,), {"ord": b.draw(st.sampled_from([2, 1, 3, 1.5])), "dim": b.draw(st.integers(-nd, nd - 1))}
+
+
+OPS.update(
+    {
+        "diagonal": Op(
+            engine=lambda x, offset, a1, a2: x.diagonal(offset, a1, a2),
+            torch=lambda x, offset, a1, a2: x.diagonal(offset, a1, a2),
+            applies=lambda x: x.ndim >= 2,
+            draw=_draw_diagonal,
+        ),
+        "trace": Op(
+            engine=lambda x, offset, a1, a2: x.trace(offset, a1, a2),
+            torch=lambda x, offset, a1, a2: x.diagonal(offset, a1, a2).sum(-1),
+            applies=lambda x: x.ndim >= 2,
+            draw=_draw_diagonal,
+        ),
+        "tril": Op(
+            engine=lambda x, k: x.tril(k), torch=lambda x, k: x.tril(k), applies=lambda x: x.ndim >= 2, draw=_draw_k
+        ),
+        "triu": Op(
+            engine=lambda x, k: x.triu(k), torch=lambda x, k: x.triu(k), applies=lambda x: x.ndim >= 2, draw=_draw_k
+        ),
+        "flip": Op(engine=lambda x, dims: x.flip(dims), torch=lambda x, dims: x.flip(dims), draw=_draw_flip),
+        "roll": Op(
+            engine=lambda x, shift, dim: x.roll(shift, dim),
+            torch=lambda x, shift, dim: x.roll(shift, dim),
+            draw=_draw_roll,
+        ),
+        "rot90": Op(
+            engine=lambda x, k: x.rot90(k, (0, 1)),
+            torch=lambda x, k: x.rot90(k, (0, 1)),
+            applies=lambda x: x.ndim >= 2,
+            draw=_draw_k,
+        ),
+        "repeat_interleave": Op(
+            engine=lambda x, repeats, dim: x.repeat_interleave(repeats, dim),
+            torch=lambda x, repeats, dim: x.repeat_interleave(_t().tensor(repeats, dtype=_t().int64), dim),
+            draw=_draw_repeat,
+        ),
+        "tile": Op(engine=lambda x, reps: x.tile(reps), torch=lambda x, reps: x.tile(reps), draw=_draw_tile),
+        "movedim": Op(
+            engine=lambda x, src_, dst: x.movedim(src_, dst),
+            torch=lambda x, src_, dst: x.movedim(src_, dst),
+            draw=_draw_movedim,
+        ),
+        "pad_mode": Op(
+            engine=lambda x, widths, mode: x.pad(widths, mode=mode), torch=_torch_pad_mode, draw=_draw_pad_mode
+        ),
+        "inv_spd": Op(
+            engine=lambda x: tg.linalg.inv(_spd(x, _eye_tg)),
+            torch=lambda x: _t().linalg.inv(_spd(x, _eye_torch)),
+            applies=_has_matrix,
+        ),
+        "slogdet_spd": Op(
+            engine=lambda x: tg.linalg.slogdet(_spd(x, _eye_tg))[1],
+            torch=lambda x: _t().linalg.slogdet(_spd(x, _eye_torch))[1],
+            applies=_has_matrix,
+        ),
+        "det_spd": Op(
+            engine=lambda x: tg.linalg.det(_spd(x, _eye_tg) * 0.25),
+            torch=lambda x: _t().linalg.det(_spd(x, _eye_torch) * 0.25),
+            applies=_has_matrix,
+        ),
+        "solve_spd": Op(
+            engine=lambda x, b: tg.linalg.solve(_spd(x, _eye_tg), b),
+            torch=lambda x, b: _t().linalg.solve(_spd(x, _eye_torch), b),
+            applies=_has_matrix,
+            draw=_draw_solve,
+        ),
+        "cholesky_spd": Op(
+            engine=lambda x: tg.linalg.cholesky(_spd(x, _eye_tg)),
+            torch=lambda x: _t().linalg.cholesky(_spd(x, _eye_torch)),
+            applies=_has_matrix,
+        ),
+        "eigvalsh_spd": Op(
+            engine=lambda x: tg.linalg.eigvalsh(_spd(x, _eye_tg)),
+            torch=lambda x: _t().linalg.eigvalsh(_spd(x, _eye_torch)),
+            applies=_eig_gaps_ok,
+        ),
+        "svdvals": Op(engine=lambda x: tg.linalg.svdvals(x), torch=lambda x: _t().linalg.svdvals(x), applies=_gaps_ok),
+        "vector_norm": Op(
+            engine=lambda x, ord, dim: tg.linalg.vector_norm(x, ord, dim),
+            torch=lambda x, ord, dim: _t().linalg.vector_norm(x, ord, dim),
+            draw=_draw_norm,
+        ),
+    }
+)

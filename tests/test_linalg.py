@@ -517,3 +517,16 @@ def test_numpy_linalg_functions(name):
     assert_close(out.detach(), expected, 1e-10, 1e-12)
     assert tg.gradcheck(f, [t], atol=1e-6, rtol=1e-5)
     assert tg.gradgradcheck(f, [t], atol=1e-5, rtol=1e-4)
+
+
+def test_second_derivative_of_eigenvalues_at_a_repeated_one_refuses(device):
+    """Found by the fuzzer ([leaf(3, 4, 1), eigvalsh(x x^T + 4 I)]): a rank-one update keeps an
+    eigenvalue repeated; the first derivative exists (V diag(g) V^T), the second needs the
+    eigenvectors' derivative, which does not: an error that says so, not infinities."""
+    x = Tensor(np.random.default_rng(0).standard_normal((4, 1)), requires_grad=True, device=device)
+    a = x @ x.mT + Tensor(4 * np.eye(4), device=device)
+    w = L.eigvalsh(a)
+    (g,) = tg.autograd.grad(w.sum() + (w * w).sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), 2 * (1 + 2 * w.detach().numpy()[-1]) * x.detach().numpy())
+    with pytest.raises(ValueError, match="eigh: the derivative of the eigenvectors does not exist"):
+        g.sum().backward()
