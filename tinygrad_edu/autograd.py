@@ -93,6 +93,11 @@ class Function:
     Tensor ops, returning ``dL/dx`` for each input (``None`` where an input gets no gradient).
     Inputs are in ``self.inputs``; the output is ``self.output``; ``self.needs_input_grad``
     tells which input gradients are wanted, so a rule may skip the others.
+
+    Keyword arguments of ``apply`` are the op's parameters: each becomes an attribute of the
+    node (``MulConst.apply(x, c=2.0)`` gives ``self.c``), and ``self.params`` lists them (graph
+    labels show them). A value that one node hands to another (the convolution's columns)
+    travels as such a parameter and is declared as a class attribute with a comment.
     """
 
     inputs: tuple[Tensor, ...] | None
@@ -111,6 +116,7 @@ class Function:
     # reshapes, slices) let an input change in place before the backward pass, as PyTorch does.
     reads_inputs = True
     _versions: Sequence[int] = ()  # the inputs' versions when the op ran, when it reads them
+    _params: dict[str, Any] = {}  # the keyword arguments of apply (read through .params); never mutated
 
     # The op's local derivative, declared once: the step-through player, the graph labels and the
     # docs read it (tinygrad_edu.derivative_text). One string per input, in the op's own symbols:
@@ -134,6 +140,11 @@ class Function:
     @property
     def name(self) -> str:
         return type(self).__name__
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The op's parameters: the keyword arguments ``apply`` was called with (``c``, ``axis``)."""
+        return dict(self._params)
 
     @property
     def output(self) -> Tensor:
@@ -160,6 +171,7 @@ class Function:
         fn = _new(cls)
         if params:
             fn.__dict__.update(params)
+            fn._params = params
         x = inputs[0]
         device = x.device
         if len(inputs) == 1:

@@ -390,7 +390,7 @@ class Tensor:
         if isinstance(other, Tensor):
             return Sub.apply(self, other)
         if _is_number(other):
-            return AddConst.apply(self, c=-other)
+            return SubConst.apply(self, c=other)
         return Sub.apply(self, self._lift(other))
 
     def __rsub__(self, other: Any) -> Tensor:
@@ -412,7 +412,7 @@ class Tensor:
 
     def __truediv__(self, other: Any) -> Tensor:
         if _is_number(other) and other != 0:
-            return MulConst.apply(self, c=1.0 / other)
+            return DivConst.apply(self, c=other)
         return Div.apply(self, other if isinstance(other, Tensor) else self._lift(other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
@@ -1048,7 +1048,18 @@ class Tensor:
 
 # Ops and the backward pass are looked up when a method runs, so they can import Tensor.
 from tinygrad_edu import autograd, linalg, ops  # noqa: E402
-from tinygrad_edu.ops.arithmetic import Add, AddConst, Div, MatMul, Mul, MulConst, RSubConst, Sub  # noqa: E402
+from tinygrad_edu.ops.arithmetic import (  # noqa: E402
+    Add,
+    AddConst,
+    Div,
+    DivConst,
+    MatMul,
+    Mul,
+    MulConst,
+    RSubConst,
+    Sub,
+    SubConst,
+)
 from tinygrad_edu.ops.functions import one_hot, where  # noqa: E402
 from tinygrad_edu.ops.shape import Permute  # noqa: E402
 from tinygrad_edu.ops.unary import Tanh  # noqa: E402

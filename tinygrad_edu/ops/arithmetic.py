@@ -83,6 +83,34 @@ class AddConst(Function):
         return g
 
 
+class SubConst(Function):
+    """z = x - c for a number c (``x - 2``: drawn as the subtraction the student wrote)."""
+
+    local = "dz/dx = 1"
+
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
+
+    def forward(self, x):
+        return x - self.c
+
+    def backward(self, g):
+        return g
+
+
+class DivConst(Function):
+    """z = x / c for a number c other than 0 (``x / 3``: drawn as a division, computed as one)."""
+
+    local = "dz/dx = 1/c"
+
+    reads_inputs = False  # its rule uses only the inputs' shapes, not their values
+
+    def forward(self, x):
+        return x / self.c
+
+    def backward(self, g):
+        return DivConst.apply(g, c=self.c)
+
+
 class MulConst(Function):
     """z = c x for a number c."""
 

@@ -169,7 +169,8 @@ class Conv2d(_ConvParams, Function):
         "dL/db = dL/dz summed over (n, p, q)",
     )
 
-    keep_cols = False
+    keep_cols = False  # a parameter: keep the columns of x for dL/dW (set when W requires grad)
+    saved_cols: Any = None  # those columns, from forward to backward (used once, then dropped)
 
     def forward(self, x, w, b=None):
         g = self.groups
@@ -178,7 +179,7 @@ class Conv2d(_ConvParams, Function):
         self.out_size = self.out_hw(x.shape, kernel)
         cols = self.cols(x, kernel)  # (G, K, N*OH*OW)
         if self.keep_cols:  # dL/dW needs the same columns; keep them instead of copying twice
-            self._cols = cols
+            self.saved_cols = cols
         z = self.xp.matmul(w.reshape(g, w.shape[0] // g, -1), cols)  # (G, C_out/G, N*OH*OW)
         z = z.reshape((w.shape[0], n) + self.out_hw(x.shape, kernel))
         if b is not None:
@@ -187,7 +188,7 @@ class Conv2d(_ConvParams, Function):
 
     def backward(self, delta):
         x, w = self.inputs[:2]
-        cols = self.__dict__.pop("_cols", None)  # used once; a retained graph recomputes them
+        cols, self.saved_cols = self.saved_cols, None  # used once; a retained graph recomputes them
         need = self.needs_input_grad
         dx = ConvTranspose2d.apply(delta, w, x_shape=x.shape, **self.geometry()) if need[0] else None
         dw = Conv2dWeightGrad.apply(x, delta, w_shape=w.shape, saved_cols=cols, **self.geometry()) if need[1] else None
@@ -245,9 +246,11 @@ class Conv2dWeightGrad(_ConvParams, Function):
 
     local = ("dL/dx = conv_transpose(delta, dL/dW_bar)", "dL/ddelta = conv2d(x, dL/dW_bar)")
 
+    saved_cols: Any = None  # a parameter: the columns of x handed over by Conv2d.backward, or None
+
     def forward(self, x, delta):
         g = self.groups
-        cols = self.__dict__.pop("saved_cols", None)  # handed over by Conv2d.backward; do not keep it
+        cols, self.saved_cols = self.saved_cols, None  # used once: do not keep the array in the graph
         self.out_size = delta.shape[2:]
         if cols is None:
             cols = self.cols(x, self.w_shape[2:])
@@ -313,6 +316,8 @@ class MaxPool2d(_PoolParams, Function):
 
     local = "dL/dx = dL/dy sent to the first maximal element of each window"
 
+    idx: Any = None  # the argmax of each window, found by the first backward and kept for the next
+
     def forward(self, x):
         xpad = _padded(self.xp, x, self.pad, value=-float("inf"))
         y = None
@@ -341,7 +346,7 @@ class MaxPool2d(_PoolParams, Function):
         return idx
 
     def backward(self, delta):
-        if "idx" not in self.__dict__:
+        if self.idx is None:
             self.idx = self.argmax()
         # x rides along as an input: the argmax is a function of x, piecewise constant
         return MaxPoolScatter.apply(delta, self.inputs[0], idx=self.idx, **self.geometry())

@@ -34,7 +34,6 @@ FILL = {
     "op": "#e6e6e6",
     "module": "#d9f2d9",
 }
-_OP_PARAMS = ("c", "p", "axis", "axes", "keepdims", "shape", "slope", "alpha", "low", "high", "value", "reduction")
 
 
 @dataclass
@@ -192,11 +191,12 @@ def array_text(data: Any, max_elements: int = 8, max_chars: int = 40, max_lines:
 
 
 def _op_label(fn: Function) -> str:
+    """The op's name and its parameters (``SubConst(c=2)``, ``Sum(axis=1)``); no arrays."""
     extra = []
-    for k in _OP_PARAMS:
-        v = fn.__dict__.get(k)
-        if v is not None and v is not False and not backend.is_array(v):  # keepdims=False is the default
-            extra.append(f"{k}={v}")
+    for k, v in fn.params.items():
+        if v is None or v is False or backend.is_array(v) or not isinstance(v, (bool, int, float, str, tuple)):
+            continue  # keepdims=False is the default; arrays and objects do not fit in a label
+        extra.append(f"{k}={v:g}" if type(v) is float else f"{k}={v}")
     return f"{fn.name}({', '.join(extra)})" if extra else fn.name
 
 

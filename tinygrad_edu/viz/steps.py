@@ -98,7 +98,7 @@ def _describe(
     (``c``, ``slope``) by their values.
     """
     entries = derivative_text.parse(fn.name, fn.local)
-    names = derivative_text.scalar_params(fn.__dict__)
+    names = derivative_text.scalar_params(fn.params)
     for k, name in enumerate(in_names):
         e = derivative_text.entry_for(entries, k)
         if e is not None:
