@@ -113,26 +113,30 @@ def test_no_grad_in_one_thread_leaves_the_other_recording():
 
 
 def test_a_no_grad_decorator_used_by_two_threads_at_once_restores_each():
-    inside, release = threading.Barrier(2), threading.Barrier(2)
+    # one thread calls it while recording, the other under no_grad(): each must get its own
+    # mode back (a decorator that kept one saved mode for both would give one the other's)
+    inside = threading.Barrier(2)
 
     @tg.no_grad()
     def evaluate():
         inside.wait()  # both threads are inside the same decorated function now
-        release.wait()
         return tg.is_grad_enabled()
 
-    seen: list = []
+    seen: dict[str, tuple[bool, bool]] = {}
 
-    def run():
-        seen.append(evaluate())
-        seen.append(tg.is_grad_enabled())
+    def recording():
+        seen["recording"] = (evaluate(), tg.is_grad_enabled())
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    def not_recording():
+        with tg.no_grad():
+            seen["no_grad"] = (evaluate(), tg.is_grad_enabled())
+
+    threads = [threading.Thread(target=recording), threading.Thread(target=not_recording)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(seen) == [False, False, True, True]
+    assert seen == {"recording": (False, True), "no_grad": (False, False)}
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered in log:RuntimeWarning")

@@ -386,8 +386,9 @@ def _raise_bad_grad_shape(fn: Function, inputs: Sequence[Tensor], p: Tensor, gp:
     )
 
 
-def _own(g: Tensor, handed_out: set[int]) -> Tensor:
-    """A detached gradient with a writable array of its own, for a leaf's ``.grad``.
+def _own(g: Tensor, handed_out: set[int], create_graph: bool = False) -> Tensor:
+    """A gradient with a writable array of its own, for a leaf's ``.grad``: detached, or under
+    ``create_graph`` still part of the graph.
 
     One array can reach several leaves (``x + y`` hands the same gradient to both) or be the
     caller's ``gradient``, or a view of either; copy it then, so that changing one ``.grad`` in
@@ -395,9 +396,13 @@ def _own(g: Tensor, handed_out: set[int]) -> Tensor:
     """
     data = g.data
     if id(data) in handed_out or data.base is not None:  # shared, or a view (broadcast views are read-only)
+        if create_graph:
+            g = g.clone()  # a recorded copy: the derivative of .grad still flows back through it
+            handed_out.add(id(g.data))
+            return g
         data = data.copy()
     handed_out.add(id(data))
-    return Tensor._make(data, g.device)
+    return g if create_graph else Tensor._make(data, g.device)
 
 
 def _deliver(
@@ -413,7 +418,7 @@ def _deliver(
         adjoints.owned.discard(g)
         if targets is None:
             if leaf.requires_grad:
-                own = g if create_graph else _own(g, handed_out)
+                own = _own(g, handed_out, create_graph)
                 leaf.grad = own if leaf.grad is None else adjoints.sum(leaf.grad, own)
         elif leaf in targets:
             found[leaf] = g
