@@ -786,3 +786,169 @@ OPS.update(
         ),
     }
 )
+
+
+# --------------------------------------------------------------------------------------------- issue 15's ops
+
+
+def _inside(limit: float) -> Callable[[np.ndarray], bool]:
+    return lambda x: x.size == 0 or float(np.abs(x).max()) < limit
+
+
+def _no_zero(x: np.ndarray) -> bool:  # sinc's derivative at an exact 0 is PyTorch's convention, not the limit
+    return x.size == 0 or float(np.abs(x).min()) > 1e-3
+
+
+UNARY_15 = dict(
+    [
+        _unary("expm1", lambda x: x.expm1(), lambda x: x.expm1(), _moderate),
+        _unary("exp2", lambda x: x.exp2(), lambda x: x.exp2(), _moderate),
+        _unary("log2", lambda x: x.log2(), lambda x: x.log2(), _pos),
+        _unary("log10", lambda x: x.log10(), lambda x: x.log10(), _pos),
+        _unary("arcsin", lambda x: x.arcsin(), lambda x: x.asin(), _inside(0.9)),
+        _unary("arccos", lambda x: x.arccos(), lambda x: x.acos(), _inside(0.9)),
+        _unary("arctan", lambda x: x.arctan(), lambda x: x.atan()),
+        _unary("sinh", lambda x: x.sinh(), lambda x: x.sinh(), _moderate),
+        _unary("cosh", lambda x: x.cosh(), lambda x: x.cosh(), _moderate),
+        _unary("arcsinh", lambda x: x.arcsinh(), lambda x: x.asinh()),
+        _unary("arccosh", lambda x: x.arccosh(), lambda x: x.acosh(), lambda x: x.size == 0 or float(x.min()) > 1.1),
+        _unary("arctanh", lambda x: x.arctanh(), lambda x: x.atanh(), _inside(0.9)),
+        _unary("deg2rad", lambda x: x.deg2rad(), lambda x: x.deg2rad()),
+        _unary("rad2deg", lambda x: x.rad2deg(), lambda x: x.rad2deg()),
+        _unary("sinc", lambda x: x.sinc(), lambda x: x.sinc(), _no_zero),
+        _unary("nan_to_num", lambda x: x.nan_to_num(), lambda x: x.nan_to_num()),
+        _unary("py_abs", lambda x: abs(x), lambda x: abs(x), smooth=False),
+    ]
+)
+OPS.update(UNARY_15)
+OPS["atan2"] = _binary(lambda x, y: x.atan2(y), lambda x, y: _t().atan2(x, y), smooth=False)  # poles at the origin
+OPS["hypot"] = _binary(lambda x, y: x.hypot(y), lambda x, y: _t().hypot(x, y), smooth=False)
+OPS["fmax"] = _binary(lambda x, y: x.fmax(y), lambda x, y: _t().fmax(x, y), smooth=False)
+OPS["fmin"] = _binary(lambda x, y: x.fmin(y), lambda x, y: _t().fmin(x, y), smooth=False)
+OPS["remainder"] = _binary(lambda x, y: x % y, lambda x, y: _t().remainder(x, y), smooth=False, kind="away")
+OPS["fmod"] = _binary(lambda x, y: x.fmod(y), lambda x, y: _t().fmod(x, y), smooth=False, kind="away")
+OPS["logaddexp"] = _binary(lambda x, y: x.logaddexp(y), lambda x, y: _t().logaddexp(x, y))
+OPS["logaddexp2"] = _binary(lambda x, y: x.logaddexp2(y), lambda x, y: _t().logaddexp2(x, y))
+
+
+def _torch_prod(x, dims, keep):
+    """torch.prod reduces one axis at a time."""
+    dims = sorted({d % max(x.ndim, 1) for d in ((dims,) if isinstance(dims, int) else dims)}, reverse=True)
+    for d in dims:
+        x = x.prod(d, keepdim=keep)
+    return x
+
+
+OPS["prod"] = _reduce("prod", _torch_prod)
+OPS["prod"].draw = lambda b, src: _draw_reduce(b, src, nonempty=False)
+
+
+def _draw_running(b: Any, src: int):
+    nd = b.values[src].ndim
+    return (src,), {"axis": b.draw(st.sampled_from([None, *range(-nd, nd)]))}
+
+
+def _torch_running(name: str) -> Callable:
+    def run(x, axis):
+        return getattr(x.reshape(-1) if axis is None else x, name)(0 if axis is None else axis)
+
+    return run
+
+
+OPS["cumsum"] = Op(engine=lambda x, axis: x.cumsum(axis), torch=_torch_running("cumsum"), draw=_draw_running)
+OPS["cumprod"] = Op(engine=lambda x, axis: x.cumprod(axis), torch=_torch_running("cumprod"), draw=_draw_running)
+
+
+def _draw_einsum(b: Any, src: int):
+    shape = b.values[src].shape
+    s = "abcdefgh"[: len(shape)]
+    if not shape:
+        return (src, b.leaf((2,))), {"spec": ",i->i"}
+    form = b.draw(st.integers(0, 3))
+    if form == 0:  # a contraction of the last axis with a new matrix
+        return (src, b.leaf((shape[-1], b.draw(st.integers(1, 3))))), {"spec": f"{s},{s[-1]}z->{s[:-1]}z"}
+    if form == 1 and len(shape) >= 2 and shape[-1] == shape[-2]:  # a diagonal
+        return (src,), {"spec": "...ii->...i"}
+    if form == 2:  # three operands, implicit output
+        return (src, b.leaf((shape[-1],)), b.leaf((shape[0],))), {"spec": f"{s},{s[-1]},{s[0]}"}
+    return (src,), {"spec": f"{s}->{s[::-1]}"}  # a transpose
+
+
+OPS["einsum"] = Op(
+    engine=lambda *xs, spec: tg.einsum(spec, *xs), torch=lambda *xs, spec: _t().einsum(spec, *xs), draw=_draw_einsum
+)
+
+
+def _draw_kron(b: Any, src: int):
+    if b.values[src].size > 32:
+        return None
+    shape = tuple(b.draw(st.integers(1, 2)) for _ in range(b.draw(st.integers(0, 2))))
+    return (src, b.leaf(shape)), {}
+
+
+OPS["kron"] = Op(
+    engine=lambda x, y: x.kron(y), torch=lambda x, y: _t().kron(x.contiguous(), y.contiguous()), draw=_draw_kron
+)
+
+
+def _draw_cross(b: Any, src: int):
+    shape = b.values[src].shape
+    if not shape or shape[-1] != 3:
+        return None
+    return (src, b.leaf(b.broadcast_partner(shape[:-1]) + (3,))), {}
+
+
+OPS["cross"] = Op(
+    engine=lambda x, y: tg.ops.products.cross(x, y),
+    torch=lambda x, y: _t().linalg.cross(*_t().broadcast_tensors(x, y)),
+    draw=_draw_cross,
+)
+
+
+def _draw_diff(b: Any, src: int):
+    shape = b.values[src].shape
+    if not shape:
+        return None
+    axis = b.draw(st.integers(-len(shape), len(shape) - 1))
+    n = b.draw(st.integers(1, 2))
+    return ((src,), {"n": n, "axis": axis}) if shape[axis] >= n else None
+
+
+OPS["diff"] = Op(engine=lambda x, n, axis: x.diff(n, axis), torch=lambda x, n, axis: x.diff(n, axis), draw=_draw_diff)
+
+
+def _draw_take_along(b: Any, src: int):
+    shape = b.values[src].shape
+    if not shape:
+        return None
+    axis = b.draw(st.integers(-len(shape), len(shape) - 1))
+    if shape[axis] == 0:
+        return None
+    idx_shape = tuple(b.draw(st.integers(0, 3)) if i == axis % len(shape) else s for i, s in enumerate(shape))
+    return (src,), {"indices": b.rng.integers(0, shape[axis], idx_shape), "axis": axis}
+
+
+OPS["take_along_dim"] = Op(
+    engine=lambda x, indices, axis: x.take_along_dim(indices, axis),
+    torch=lambda x, indices, axis: _t().take_along_dim(x, _t().from_numpy(indices), axis),
+    draw=_draw_take_along,
+)
+
+
+def _draw_sort(b: Any, src: int):
+    nd = b.values[src].ndim
+    return (src,), {"axis": b.draw(st.integers(-max(nd, 1), max(nd, 1) - 1)), "descending": b.draw(st.booleans())}
+
+
+def _torch_sort(x, axis, descending):
+    if x.ndim == 0:
+        return x * 1.0
+    return _t().sort(x, dim=axis, descending=descending, stable=True).values
+
+
+OPS["sort"] = Op(
+    engine=lambda x, axis, descending: x.sort(axis, descending).values,
+    torch=_torch_sort,
+    smooth=False,  # piecewise: the order changes where two values meet
+    draw=_draw_sort,
+)
