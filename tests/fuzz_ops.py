@@ -806,12 +806,12 @@ UNARY_15 = dict(
         _unary("log2", lambda x: x.log2(), lambda x: x.log2(), _pos),
         _unary("log10", lambda x: x.log10(), lambda x: x.log10(), _pos),
         _unary("arcsin", lambda x: x.arcsin(), lambda x: x.asin(), _inside(0.9)),
-        _unary("arccos", lambda x: x.arccos(), lambda x: x.acos(), _inside(0.9)),
+        _unary("arccos_tanh", lambda x: (x.tanh() * 0.9).arccos(), lambda x: (x.tanh() * 0.9).acos()),
         _unary("arctan", lambda x: x.arctan(), lambda x: x.atan()),
         _unary("sinh", lambda x: x.sinh(), lambda x: x.sinh(), _moderate),
         _unary("cosh", lambda x: x.cosh(), lambda x: x.cosh(), _moderate),
         _unary("arcsinh", lambda x: x.arcsinh(), lambda x: x.asinh()),
-        _unary("arccosh", lambda x: x.arccosh(), lambda x: x.acosh(), lambda x: x.size == 0 or float(x.min()) > 1.1),
+        _unary("arccosh_sq", lambda x: (x * x + 1.2).arccosh(), lambda x: (x * x + 1.2).acosh()),
         _unary("arctanh", lambda x: x.arctanh(), lambda x: x.atanh(), _inside(0.9)),
         _unary("deg2rad", lambda x: x.deg2rad(), lambda x: x.deg2rad()),
         _unary("rad2deg", lambda x: x.rad2deg(), lambda x: x.rad2deg()),
@@ -892,15 +892,20 @@ OPS["kron"] = Op(
 
 
 def _draw_cross(b: Any, src: int):
+    """x's own 3-vectors when its last axis has 3, else x times a 3-vector (a new axis): always applies."""
     shape = b.values[src].shape
-    if not shape or shape[-1] != 3:
-        return None
-    return (src, b.leaf(b.broadcast_partner(shape[:-1]) + (3,))), {}
+    if shape and shape[-1] == 3:
+        return (src, b.leaf(b.broadcast_partner(shape[:-1]) + (3,))), {"lift": False}
+    return (src, b.leaf((3,)), b.leaf((3,))), {"lift": True}
+
+
+def _cross(x, y, *rest, lift, cross):
+    return cross(x.unsqueeze(-1) * y, rest[0]) if lift else cross(x, y)
 
 
 OPS["cross"] = Op(
-    engine=lambda x, y: tg.ops.products.cross(x, y),
-    torch=lambda x, y: _t().linalg.cross(*_t().broadcast_tensors(x, y)),
+    engine=lambda *xs, lift: _cross(*xs, lift=lift, cross=tg.ops.products.cross),
+    torch=lambda *xs, lift: _cross(*xs, lift=lift, cross=lambda u, v: _t().linalg.cross(*_t().broadcast_tensors(u, v))),
     draw=_draw_cross,
 )
 
