@@ -88,6 +88,17 @@ GRAD_CASES = {
     "stack": (lambda x: np.stack([x, x**2], axis=1), V),
     "hstack": (lambda x: np.hstack([x, x**2]), V),
     "vstack": (lambda x: np.vstack([x, x**2]), V),
+    "linalg.vector_norm": (lambda x: np.linalg.vector_norm(np.outer(x, x[:2]), axis=0, ord=3), V),
+    "linalg.matrix_norm": (lambda x: np.linalg.matrix_norm(np.outer(x, x[:2]) + numpy.eye(4, 2), ord="nuc"), V),
+    "linalg.svdvals": (lambda x: np.linalg.svdvals(np.outer(x, x[:2]) + numpy.eye(4, 2)), V),
+    "linalg.matrix_transpose": (lambda x: np.linalg.matrix_transpose(np.outer(x, x[:3])) * M, V),
+    "linalg.trace": (lambda x: np.linalg.trace(np.outer(x, x) ** 2, offset=1), V),
+    "linalg.diagonal": (lambda x: np.linalg.diagonal(np.outer(x, x**2), offset=-1), V),
+    "linalg.multi_dot": (lambda x: np.linalg.multi_dot([x, np.outer(x, x[:3]), M]), V),
+    "linalg.outer": (lambda x: np.linalg.outer(x, x[:2] ** 2), V),
+    "linalg.matmul": (lambda x: np.linalg.matmul(np.outer(x[:3], x), M.T), V),
+    "linalg.cross": (lambda x: np.linalg.cross(x[:3], x[1:] ** 2), V),
+    "linalg.vecdot": (lambda x: np.linalg.vecdot(np.outer(x, x[:2]), x[:, None] ** 2, axis=0), V),
     "linalg.norm": (lambda x: np.linalg.norm(x) ** 3 + np.linalg.norm(np.outer(x, x[:2]), axis=0), V),
 }
 

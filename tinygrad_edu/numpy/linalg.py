@@ -17,17 +17,20 @@ import tinygrad_edu.numpy as _tnp
 from tinygrad_edu import backend
 from tinygrad_edu import linalg as _tl
 from tinygrad_edu.numpy import _table
+from tinygrad_edu.ops import matrix as _matrix
 from tinygrad_edu.tensor import Tensor
 
 _npl = backend.xp("cpu").linalg
 LinAlgError = _npl.LinAlgError
 
-DIFFERENTIABLE = frozenset("inv pinv det slogdet solve norm cholesky eigh eigvalsh svd qr matrix_power".split())
+DIFFERENTIABLE = frozenset(
+    """inv pinv det slogdet solve norm cholesky eigh eigvalsh svd qr matrix_power vector_norm matrix_norm
+    svdvals matrix_transpose trace diagonal multi_dot outer matmul cross vecdot""".split()
+)
 VALUE_ONLY = frozenset({"matrix_rank"})
 REFUSED = {
     **dict.fromkeys(
-        """lstsq eig eigvals multi_dot tensorsolve tensorinv trace diagonal outer cross matmul vecdot
-        matrix_norm vector_norm matrix_transpose svdvals""".split(),
+        """lstsq tensorsolve tensorinv""".split(),
         "its derivative rule is not written yet (tinygrad_edu.linalg and the functions of "
         "tinygrad_edu.numpy may have it under another name)",
     ),
@@ -48,6 +51,17 @@ __all__ = [
     "svd",
     "qr",
     "matrix_power",
+    "vector_norm",
+    "matrix_norm",
+    "svdvals",
+    "matrix_transpose",
+    "trace",
+    "diagonal",
+    "multi_dot",
+    "outer",
+    "matmul",
+    "cross",
+    "vecdot",
 ]
 
 
@@ -150,6 +164,90 @@ def matrix_power(a: Any, n: int) -> Any:
     """``numpy.linalg.matrix_power``: A^n for any integer n (negative: powers of the inverse)."""
     a = _tensor(a)
     return _tl.matrix_power(a, n) if isinstance(a, Tensor) else _npl.matrix_power(a, n)
+
+
+# ----------------------------------------------------------------- NumPy 2's array-API functions
+
+
+def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:  # noqa: A002
+    """``numpy.linalg.vector_norm``: over ``axis`` (all axes when None), any ``ord``."""
+    x = _tensor(x)
+    if not isinstance(x, Tensor):
+        return _npl.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)
+    return _tl.vector_norm(x, ord, axis, keepdims)
+
+
+def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:  # noqa: A002
+    """``numpy.linalg.matrix_norm`` over the last two axes."""
+    x = _tensor(x)
+    if not isinstance(x, Tensor):
+        return _npl.matrix_norm(x, keepdims=keepdims, ord=ord)
+    return _tl.matrix_norm(x, ord, (-2, -1), keepdims)
+
+
+def svdvals(x: Any, /) -> Any:
+    """``numpy.linalg.svdvals``: the singular values; derivative U diag(G) V^T."""
+    x = _tensor(x)
+    return _tl.svdvals(x) if isinstance(x, Tensor) else _npl.svdvals(x)
+
+
+def matrix_transpose(x: Any, /) -> Any:
+    """``numpy.linalg.matrix_transpose``: the last two axes swapped."""
+    x = _tensor(x)
+    return x.mT if isinstance(x, Tensor) else _npl.matrix_transpose(x)
+
+
+def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
+    """``numpy.linalg.trace``: the trace of the matrices in the last two axes."""
+    x = _tensor(x)
+    if not isinstance(x, Tensor):
+        return _npl.trace(x, offset=offset, dtype=dtype)
+    if dtype is not None:
+        raise TypeError("tinygrad_edu.numpy.linalg.trace: dtype= is not supported for Tensors")
+    return _matrix.trace(x, offset, -2, -1)
+
+
+def diagonal(x: Any, /, *, offset: int = 0) -> Any:
+    """``numpy.linalg.diagonal``: the diagonals of the matrices in the last two axes."""
+    x = _tensor(x)
+    return _matrix.diagonal(x, offset, -2, -1) if isinstance(x, Tensor) else _npl.diagonal(x, offset=offset)
+
+
+def multi_dot(arrays: Any, *, out: Any = None) -> Any:
+    """``numpy.linalg.multi_dot``: the product of a chain of matrices (1-D ends as vectors)."""
+    arrays = list(arrays)
+    if not _tnp._has_tensor(arrays):
+        return _npl.multi_dot(arrays, out=out)
+    if out is not None:
+        raise TypeError("tinygrad_edu.numpy.linalg.multi_dot: out= is not supported for Tensors")
+    result = arrays[0]
+    for a in arrays[1:]:
+        result = _tnp.dot(result, a)
+    return result
+
+
+def outer(x1: Any, x2: Any, /) -> Any:
+    """``numpy.linalg.outer`` of two vectors."""
+    return _tnp.outer(x1, x2)
+
+
+def matmul(x1: Any, x2: Any, /) -> Any:
+    """``numpy.linalg.matmul`` (``x1 @ x2``)."""
+    return _tnp.matmul(x1, x2)
+
+
+def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """``numpy.linalg.cross`` of 3-element vectors along ``axis``."""
+    if not _tnp._has_tensor(x1, x2):
+        return _npl.cross(x1, x2, axis=axis)
+    return _tnp.cross(x1, x2, axis=axis)
+
+
+def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """``numpy.linalg.vecdot``: ``sum(x1 * x2)`` along ``axis`` (broadcast)."""
+    if not _tnp._has_tensor(x1, x2):
+        return _npl.vecdot(x1, x2, axis=axis)
+    return _tnp.sum(_tnp.multiply(x1, x2), axis=axis)
 
 
 _NAMESPACE = _table.Namespace("tinygrad_edu.numpy.linalg", _npl, value_only=VALUE_ONLY, refused=REFUSED)
