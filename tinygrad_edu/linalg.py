@@ -70,9 +70,10 @@ def inv(A: Any) -> Tensor:
 
 def pinv(A: Any, rtol: float | None = None, hermitian: bool = False) -> Tensor:
     """The Moore-Penrose pseudo-inverse; singular values below ``rtol`` times the largest are
-    cut off (NumPy's default ``1e-15``). Differentiable where the rank does not change."""
+    cut off (NumPy's default ``1e-15``). Differentiable where the rank does not change.
+    ``hermitian`` is accepted for NumPy's signature: the result is the same matrix."""
     A = _matrix(A, "pinv")
-    return _L.Pinv.apply(A, rcond=1e-15 if rtol is None else rtol, hermitian=hermitian)
+    return _L.Pinv.apply(A, rcond=1e-15 if rtol is None else rtol)
 
 
 def det(A: Any) -> Tensor:

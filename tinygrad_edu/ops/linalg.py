@@ -13,8 +13,11 @@ adjoints packed the same way (zeros for a result that the loss does not use).
 
 from __future__ import annotations
 
+from tinygrad_edu import backend
 from tinygrad_edu.autograd import Function
 from tinygrad_edu.tensor import Tensor
+
+_host = backend.xp("cpu")  # host NumPy, for shape arithmetic
 
 
 def _eye(like: Tensor, n: int) -> Tensor:
@@ -88,7 +91,7 @@ class Solve(Function):
     local = ("dL/dA = -(A^-T dL/dX) X^T", "dL/dB = A^-T dL/dX")
 
     def forward(self, a, b):
-        batch = self.xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        batch = _host.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         a = self.xp.broadcast_to(a, batch + a.shape[-2:])
         b = self.xp.broadcast_to(b, batch + b.shape[-2:])
         return self.xp.linalg.solve(a, b)
@@ -267,7 +270,9 @@ class Pinv(Function):
     local = "dL/dA = -P^T dL/dP P^T + (I - A P) dL/dP^T P P^T + P^T P dL/dP^T (I - P A)"
 
     def forward(self, a):
-        return self.xp.linalg.pinv(a, rcond=self.rcond, hermitian=self.hermitian)
+        # hermitian=True only picks a faster algorithm in NumPy (CuPy has no such switch): the
+        # general pseudo-inverse is the same matrix
+        return self.xp.linalg.pinv(a, rcond=self.rcond)
 
     def backward(self, g):
         (a,) = self.inputs
