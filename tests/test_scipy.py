@@ -41,6 +41,7 @@ DOMAINS = {
     "prob": lambda rng, s: rng.uniform(0.05, 0.95, s),
     "unit": lambda rng, s: rng.uniform(-0.9, 0.9, s),
     "lgamma": lambda rng, s: rng.integers(-3, 4, s) + rng.uniform(0.2, 0.8, s),  # 0.2 or more from the poles
+    "nonzero": lambda rng, s: rng.uniform(0.3, 3.0, s) * rng.choice([-1.0, 1.0], s),  # away from the kink of |x|
 }
 
 # name: (tinygrad_edu on a Tensor, SciPy, PyTorch, domain)
@@ -67,6 +68,28 @@ UNARY = {
     "torch-special-gammaln": (tg.special.gammaln, scipy.special.gammaln, _torch("special.gammaln"), "pos"),
     "torch-special-log_ndtr": (tg.special.log_ndtr, scipy.special.log_ndtr, _torch("special.log_ndtr"), "real"),
 }
+UNARY.update(
+    {
+        "gamma": (sp.gamma, scipy.special.gamma, None, "lgamma"),
+        "rgamma": (sp.rgamma, scipy.special.rgamma, None, "lgamma"),
+        "j0": (sp.j0, scipy.special.j0, None, "real"),
+        "j1": (sp.j1, scipy.special.j1, None, "real"),
+        "y0": (sp.y0, scipy.special.y0, None, "pos"),
+        "y1": (sp.y1, scipy.special.y1, None, "pos"),
+        "jn": (lambda x: sp.jn(3, x), lambda a: scipy.special.jn(3, a), None, "real"),
+        "yn": (lambda x: sp.yn(2, x), lambda a: scipy.special.yn(2, a), None, "pos"),
+        "i0": (sp.i0, scipy.special.i0, _torch("special.i0"), "real"),
+        "i1": (sp.i1, scipy.special.i1, _torch("special.i1"), "real"),
+        "iv": (lambda x: sp.iv(1.5, x), lambda a: scipy.special.iv(1.5, a), None, "pos"),
+        "ive": (lambda x: sp.ive(2, x), lambda a: scipy.special.ive(2, a), None, "nonzero"),
+        "multigammaln": (
+            lambda x: sp.multigammaln(x + 1.5, 3),
+            lambda a: scipy.special.multigammaln(a + 1.5, 3),
+            lambda t: _torch("special.multigammaln")(t + 1.5, 3),
+            "pos",
+        ),
+    }
+)
 for _n in (1, 2):  # polygamma of order n is in torch as torch.special.polygamma(n, x)
     UNARY[f"polygamma{_n}-torch"] = (
         lambda x, n=_n: sp.polygamma(n, x),
@@ -105,6 +128,56 @@ def test_special_second_derivatives(name, device):
     rng = np.random.default_rng(7)
     (x,) = tensors([DOMAINS[domain](rng, (2, 3))], device)
     assert tg.gradgradcheck(fn, [x], eps=1e-6, atol=1e-5, rtol=1e-4)
+
+
+# functions of several arguments: (tinygrad_edu, SciPy, PyTorch or None, domains); differentiated in
+# every argument that is not a constant (betainc's and gammainc's parameters are constants)
+_A = np.array([0.7, 1.5, 2.5])
+SEVERAL = {
+    "beta": (sp.beta, scipy.special.beta, None, ("pos", "pos")),
+    "betaln": (sp.betaln, scipy.special.betaln, None, ("pos", "pos")),
+    "betainc": (lambda x: sp.betainc(_A, 2.0, x), lambda x: scipy.special.betainc(_A, 2.0, x), None, ("prob",)),
+    "gammainc": (
+        lambda x: sp.gammainc(_A, x),
+        lambda x: scipy.special.gammainc(_A, x),
+        lambda t: _torch("special.gammainc")(_torch("tensor")(_A), t),
+        ("pos",),
+    ),
+    "gammaincc": (
+        lambda x: sp.gammaincc(_A, x),
+        lambda x: scipy.special.gammaincc(_A, x),
+        lambda t: _torch("special.gammaincc")(_torch("tensor")(_A), t),
+        ("pos",),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SEVERAL))
+@SETTINGS
+@given(seed=seeds, n=st.integers(0, 3))
+def test_special_of_several_arguments(name, seed, n, device):
+    fn, sp_fn, torch_fn, domains = SEVERAL[name]
+    rng = np.random.default_rng(seed)
+    pairs = [((3,), (3,)), ((2, 1), (3,)), ((), (3,)), ((3,), ())]  # broadcasting, 0-d included
+    shapes = pairs[n] if len(domains) == 2 else [(3,)]  # the others broadcast against _A, of shape (3,)
+    arrays = [DOMAINS[d](rng, s) for d, s in zip(domains, shapes)]
+    assert_close(fn(*tensors(arrays, device, False)), sp_fn(*arrays), rtol=1e-12, what=f"{name} vs SciPy")
+    check_fd(fn, arrays, device, rng)
+    assert tg.gradgradcheck(fn, tensors(arrays, device))
+    if torch_fn is not None:
+        check_torch(fn, torch_fn, arrays, device, rng, rtol=1e-9)
+
+
+def test_incomplete_functions_refuse_a_derivative_in_their_parameters():
+    a = Tensor(np.array([1.5]), requires_grad=True)
+    with pytest.raises(TypeError, match="gammainc: no derivative with respect to a"):
+        sp.gammainc(a, np.array([0.5]))
+    with pytest.raises(TypeError, match="betainc: no derivative with respect to b"):
+        sp.betainc(1.0, a, np.array([0.5]))
+    with pytest.raises(TypeError, match="jn: the order v is not differentiated"):
+        sp.jn(a, np.array([0.5]))
+    with pytest.raises(ValueError, match="multigammaln: a must be greater than"):
+        sp.multigammaln(Tensor(np.array([0.7])), 3)
 
 
 def test_plain_arrays_get_scipys_own_functions():
@@ -280,9 +353,9 @@ def test_bad_inputs_are_explained():
 
 def test_scipy_names_without_a_rule_refuse_a_tensor_that_requires_grad():
     x = Tensor(np.array([1.5, 2.5]), requires_grad=True)
-    with pytest.raises(TypeError, match=r"tinygrad_edu.scipy.special.gamma refuses a Tensor that requires grad"):
-        sp.gamma(x)
-    np.testing.assert_array_equal(sp.gamma(x.detach()), scipy.special.gamma([1.5, 2.5]))
+    with pytest.raises(TypeError, match=r"tinygrad_edu.scipy.special.zeta refuses a Tensor that requires grad"):
+        sp.zeta(x, 2.0)
+    np.testing.assert_array_equal(sp.zeta(x.detach(), 2.0), scipy.special.zeta([1.5, 2.5], 2.0))
     assert sp.gamma(3.0) == 2.0
     with pytest.raises(AttributeError, match="no attribute 'no_such_function'"):
         sp.no_such_function  # noqa: B018
@@ -321,6 +394,7 @@ _UNARY_TEST = "tests/test_scipy.py::test_special_forward_vs_scipy_and_backward_v
 DERIVATIVE_TESTS = {
     **{f"special.{n}": _UNARY_TEST for n in sorted(sp.DIFFERENTIABLE) if n in UNARY},
     "special.polygamma": _UNARY_TEST,
+    **{f"special.{n}": "tests/test_scipy.py::test_special_of_several_arguments" for n in SEVERAL},
     "special.logsumexp": "tests/test_scipy.py::test_logsumexp_vs_scipy_fd_and_torch",
     **{
         f"stats.norm.{n}": "tests/test_scipy.py::test_norm_vs_scipy_and_finite_differences_in_x_loc_scale" for n in NORM
@@ -331,5 +405,7 @@ DERIVATIVE_TESTS = {
 def test_every_differentiable_scipy_name_has_a_derivative_test():
     declared = {f"special.{n}" for n in sp.DIFFERENTIABLE} | {f"stats.norm.{n}" for n in norm.DIFFERENTIABLE}
     assert declared == set(DERIVATIVE_TESTS)
-    assert {n for n in UNARY if n in sp.DIFFERENTIABLE} | {"polygamma", "logsumexp"} == set(sp.DIFFERENTIABLE)
+    assert {n for n in UNARY if n in sp.DIFFERENTIABLE} | {"polygamma", "logsumexp"} | set(SEVERAL) == set(
+        sp.DIFFERENTIABLE
+    )
     assert set(NORM) == set(norm.DIFFERENTIABLE)

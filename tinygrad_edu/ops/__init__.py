@@ -26,17 +26,21 @@ derivative rule side by side.
 - :mod:`.nn`: fused ops for networks (affine layer, softmax cross-entropy)
 - :mod:`.conv`: convolution and pooling
 - :mod:`.special`: SciPy's special functions (erfc, logit, lgamma, digamma, polygamma, logsumexp, inverses)
+- :mod:`.gamma`: the gamma and beta families (gamma, rgamma, beta, betaln, betainc, gammainc)
+- :mod:`.bessel`: Bessel functions J, Y, I and the scaled I
 - :mod:`.normal`: the normal distribution's pdf, log-pdf, cdf and log-cdf
 - :mod:`.checkpoint`: a function recomputed in the backward pass instead of stored (checkpointing)
 """
 
 from tinygrad_edu.ops import (  # noqa: F401
     arithmetic,
+    bessel,
     checkpoint,
     conv,
     einsum,
     elementwise,
     functions,
+    gamma,
     layout,
     linalg,
     matrix,

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tinygrad_edu import backend
+from tinygrad_edu.ops import bessel as _B
+from tinygrad_edu.ops import gamma as _G
 from tinygrad_edu.ops import normal as _N
 from tinygrad_edu.ops import reduce as _R
 from tinygrad_edu.ops import special as _S
@@ -21,7 +23,8 @@ _sp = backend.scipy_module("special")
 # The declared table (tinygrad_edu/numpy/_table.py); docs/autograd-coverage.md is generated from it.
 DIFFERENTIABLE = frozenset(
     """erf erfc erfinv erfcinv expit logit gammaln digamma psi polygamma logsumexp ndtr log_ndtr
-    ndtri""".split()
+    ndtri gamma rgamma beta betaln betainc gammainc gammaincc multigammaln j0 j1 y0 y1 jn yn i0 i1
+    iv ive""".split()
 )
 VALUE_ONLY = frozenset({"gammasgn"})  # the sign of Gamma(x): piecewise constant
 REFUSED: dict[str, str] = {}
@@ -60,6 +63,101 @@ psi = _unary("psi", Tensor.digamma, "digamma's other name; d/dx = polygamma(1, x
 ndtr = _unary("ndtr", _standard_normal(_N.NormCdf), "Phi(x), the standard normal CDF; d/dx = phi(x)")
 log_ndtr = _unary("log_ndtr", _standard_normal(_N.NormLogCdf), "log Phi(x), accurate in the tail")
 ndtri = _unary("ndtri", _S.Ndtri.apply, "Phi^-1(q); d/dq = 1 / phi(y)")
+
+
+gamma = _unary("gamma", _G.Gamma.apply, "Gamma(x); d/dx = Gamma(x) psi(x)")
+rgamma = _unary("rgamma", _G.Rgamma.apply, "1 / Gamma(x); d/dx = -psi(x) / Gamma(x)")
+
+
+def _bessel(name: str, kind: str, order: float | None) -> Callable:
+    """A Bessel function of x; with ``order`` None the order is the first argument (jn, yn, iv, ive)."""
+    sp_fn = getattr(_sp, name)
+
+    def fn(*args: Any) -> Any:
+        v, x = (order, args[0]) if order is not None and len(args) == 1 else args
+        if not has_tensor(x, v):
+            return sp_fn(*args)
+        if isinstance(v, Tensor):
+            if v.requires_grad:
+                raise TypeError(f"{name}: the order v is not differentiated; pass a number")
+            v = v.item()
+        (x,) = as_tensors(x)
+        return _B.Bessel.apply(x, kind=kind, v=float(v))
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``scipy.special.{name}``, differentiable in x for Tensors (see tinygrad_edu/ops/bessel.py)."
+    return fn
+
+
+j0, j1 = _bessel("j0", "jv", 0.0), _bessel("j1", "jv", 1.0)
+y0, y1 = _bessel("y0", "yv", 0.0), _bessel("y1", "yv", 1.0)
+i0, i1 = _bessel("i0", "iv", 0.0), _bessel("i1", "iv", 1.0)
+jn, yn = _bessel("jn", "jv", None), _bessel("yn", "yv", None)
+iv, ive = _bessel("iv", "iv", None), _bessel("ive", "ive", None)
+
+
+def beta(a: Any, b: Any) -> Any:
+    """``scipy.special.beta``: B(a, b), differentiable in both (d/da = B (psi(a) - psi(a + b)))."""
+    if not has_tensor(a, b):
+        return _sp.beta(a, b)
+    return _G.Beta.apply(*as_tensors(a, b))
+
+
+def betaln(a: Any, b: Any) -> Any:
+    """``scipy.special.betaln``: log |B(a, b)|, differentiable in both (d/da = psi(a) - psi(a + b))."""
+    if not has_tensor(a, b):
+        return _sp.betaln(a, b)
+    return _G.Betaln.apply(*as_tensors(a, b))
+
+
+def _constant_parameters(name: str, **params: Any) -> None:
+    for key, val in params.items():
+        if isinstance(val, Tensor) and val.requires_grad:
+            raise TypeError(
+                f"{name}: no derivative with respect to {key} (it has no closed form; HIPS autograd has "
+                f"none either); pass {key} as a constant ({key}.detach()) to differentiate in x"
+            )
+
+
+def betainc(a: Any, b: Any, x: Any) -> Any:
+    """``scipy.special.betainc``: I_x(a, b), differentiable in x (d/dx = x^(a-1) (1-x)^(b-1) / B(a, b))."""
+    if not has_tensor(a, b, x):
+        return _sp.betainc(a, b, x)
+    _constant_parameters("betainc", a=a, b=b)
+    return _G.Betainc.apply(*as_tensors(a, b, x))
+
+
+def gammainc(a: Any, x: Any) -> Any:
+    """``scipy.special.gammainc``: P(a, x), differentiable in x (d/dx = e^-x x^(a-1) / Gamma(a))."""
+    if not has_tensor(a, x):
+        return _sp.gammainc(a, x)
+    _constant_parameters("gammainc", a=a)
+    return _G.Gammainc.apply(*as_tensors(a, x), upper=False)
+
+
+def gammaincc(a: Any, x: Any) -> Any:
+    """``scipy.special.gammaincc``: Q(a, x) = 1 - P(a, x), differentiable in x."""
+    if not has_tensor(a, x):
+        return _sp.gammaincc(a, x)
+    _constant_parameters("gammaincc", a=a)
+    return _G.Gammainc.apply(*as_tensors(a, x), upper=True)
+
+
+def multigammaln(a: Any, d: int) -> Any:
+    """``scipy.special.multigammaln``: log of the multivariate gamma function,
+    d(d-1)/4 log(pi) + sum_j lgamma(a - j/2) over j < d; differentiable in a."""
+    if not has_tensor(a):
+        return _sp.multigammaln(a, d)
+    (a,) = as_tensors(a)
+    if bool((a.data <= 0.5 * (d - 1)).any()):
+        raise ValueError(f"multigammaln: a must be greater than (d - 1) / 2 = {0.5 * (d - 1)}")
+    out = a.lgamma()
+    for j in range(1, int(d)):
+        out = out + (a - 0.5 * j).lgamma()
+    return out + 0.25 * d * (d - 1) * _LOG_PI
+
+
+_LOG_PI = 1.1447298858494002
 
 
 def polygamma(n: Any, x: Any) -> Any:
