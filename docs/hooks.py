@@ -28,6 +28,17 @@ def _as_path(m: re.Match) -> str:
     return f"`{path}`" if text.strip("`") == path else f"{text} (`{path}`)"
 
 
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    # A guide links to the code it describes ("../tests/test_scipy.py"): right on GitHub, but not
+    # a page of the site, so the site shows the path instead of a dead link.
+    return re.sub(r"\[((?:[^\[\]]|\[[^\]]*\])+)\]\((\.\./(?!tutorials/)[^)\s]+)\)", _as_path_outside, markdown)
+
+
+def _as_path_outside(m: re.Match) -> str:
+    text, path = m.group(1), m.group(2).removeprefix("../")
+    return f"`{path}`" if text.strip("`") in (path, m.group(2)) else f"{text} (`{path}`)"
+
+
 def on_page_content(html: str, page, config, files) -> str:
     # A notebook links to the next one as "02_tensors_broadcasting.ipynb" (right in Jupyter);
     # on the site that notebook is the page "../02_tensors_broadcasting/".
