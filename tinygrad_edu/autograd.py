@@ -351,13 +351,13 @@ def _wanted_inputs(order: list[Tensor], targets: set[Tensor] | None) -> Callable
 
 def _call_rule(fn: Function, g: Tensor, need: list[bool], anomaly: bool) -> tuple[Tensor | None, ...]:
     """Run ``fn``'s backward rule on the adjoint ``g`` and refuse results that would be wrong."""
+    for p, v in zip(fn.inputs, fn._versions):  # empty for rules that read no input values
+        if p._version != v:  # changed in place since the forward pass: the rule would use new values
+            _raise_modified(fn)
     fn.needs_input_grad = need
     in_grads = run_rule(fn, g) if anomaly else fn.backward(g)
     if type(in_grads) is not tuple:
         in_grads = (in_grads,)
-    for p, v in zip(fn.inputs, fn._versions):  # empty for rules that read no input values
-        if p._version != v:  # changed in place since the forward pass: the rule used new values
-            _raise_modified(fn)
     if fn.checks_grad_shapes:  # ops written outside the engine (the engine's own are tested)
         for p, gp, wanted in zip(fn.inputs, in_grads, need):
             if wanted and gp is not None and gp.data.shape != p.data.shape:
