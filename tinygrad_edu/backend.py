@@ -3,7 +3,8 @@
 A tensor lives on a *device*: ``"cpu"`` means its data is a NumPy array, ``"cuda"`` a CuPy
 array. Every op asks this module for the array library of its inputs (``xp``) and calls that,
 so the same op code runs on both. This module also holds the default dtype and the random
-generator, the only global state besides the grad-mode switch.
+generator, the engine's only process-wide state, as in PyTorch (grad mode and anomaly detection
+are per thread, in ``autograd``).
 """
 
 from __future__ import annotations
