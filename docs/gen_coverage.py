@@ -124,12 +124,10 @@ def _version(src: Path) -> str:
 
 # --------------------------------------------------------------------------- the status here
 
-HERE = {  # autograd's module -> the module of tinygrad_edu that stands for it
+HERE = {  # autograd's module -> the module of tinygrad_edu that stands for it (else tinygrad_edu.<module>)
     "numpy": "tinygrad_edu.numpy",
     "numpy.linalg": "tinygrad_edu.numpy.linalg",
     "numpy.fft": "tinygrad_edu.numpy.fft",
-    "scipy.special": "tinygrad_edu.scipy.special",
-    "scipy.stats.norm": "tinygrad_edu.scipy.stats.norm",
 }
 STATUS_WORDS = {"differentiable": "differentiable", "value": "pass-through (no derivative)", "refused": "refused"}
 
@@ -141,10 +139,12 @@ def _test_registry() -> dict[str, str]:
         warnings.simplefilter("ignore")
         numpy_tests = importlib.import_module("test_numpy_namespace")
         scipy_tests = importlib.import_module("test_scipy")
+        stats_tests = importlib.import_module("test_scipy_stats")
     case = "tests/test_numpy_namespace.py::test_differentiable_name_matches_numpy_and_finite_differences"
     out = {f"numpy.{name}": f"{case}[{name}]" for name in numpy_tests.GRAD_CASES}
     out.update({f"numpy.{name}": where for name, where in numpy_tests.TESTED_ELSEWHERE.items()})
-    out.update({f"scipy.{name}": where for name, where in scipy_tests.DERIVATIVE_TESTS.items()})
+    for registry in (scipy_tests.DERIVATIVE_TESTS, stats_tests.DERIVATIVE_TESTS):
+        out.update({f"scipy.{name}": where for name, where in registry.items()})
     return out
 
 
@@ -152,10 +152,12 @@ def status(module: str, name: str, tests: dict[str, str]) -> tuple[str, str]:
     """(status, the test that checks the derivative or the reason for a refusal) of one name here."""
     from tinygrad_edu.numpy import _table  # noqa: PLC0415
 
-    if module not in HERE:
-        parent = "tinygrad_edu." + module.rpartition(".")[0]
-        return "refused", f"not written yet: `tinygrad_edu.{module}` does not exist (`{parent}` refuses it)"
-    mod = importlib.import_module(HERE[module])
+    here = HERE.get(module, f"tinygrad_edu.{module}")
+    try:
+        mod = importlib.import_module(here)
+    except ImportError:
+        parent = here.rpartition(".")[0]
+        return "refused", f"not written yet: `{here}` does not exist (`{parent}` refuses it)"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -179,3 +179,31 @@ class Erfcinv(Function):
     def backward(self, g):
         y = self.output
         return g * (y * y).exp() * (-0.5 * math.sqrt(math.pi))
+
+
+class Stdtr(Function):
+    """y = the distribution function of Student's t with ``df`` degrees of freedom (``stdtr``),
+    at ``t``. Differentiable in ``t``; ``df`` is a constant (no closed form, as in HIPS autograd).
+
+    dy/dt is the density, exp(lgamma((df+1)/2) - lgamma(df/2) - log(df pi)/2 - (df+1)/2 log(1 + t^2/df)).
+    """
+
+    local = ("dL/ddf = not differentiated", "dy/dt = the t density at t")
+
+    def forward(self, df, t):
+        return _special("stdtr", t)(df, t)
+
+    def backward(self, g):
+        df, t = self.inputs
+        if self.needs_input_grad[0]:
+            raise NotImplementedError(
+                "Stdtr: no derivative with respect to the degrees of freedom df (HIPS autograd has none "
+                "either); pass df as a constant"
+            )
+        log_density = (
+            Gammaln.apply((df + 1.0) * 0.5)
+            - Gammaln.apply(df * 0.5)
+            - (df * math.pi).log() * 0.5
+            - (t * t / df).log1p() * ((df + 1.0) * 0.5)
+        )
+        return None, (g * log_density.exp()).sum_to(t.shape)

@@ -50,3 +50,30 @@ class Namespace(_table.Namespace):
             raise AttributeError(
                 f"module {self.qualname!r} has no attribute {name!r} (nor has {self.np_module.__name__})"
             ) from None
+
+
+def distribution_args(name: str, values: dict[str, Any], positive: tuple[str, ...] = ()) -> dict[str, Tensor]:
+    """The arguments of a distribution's function as Tensors that broadcast together; those named
+    in ``positive`` (scales, shapes, degrees of freedom) must be positive."""
+    names = list(values)
+    tensors = dict(zip(names, as_tensors(*values.values())))
+    try:
+        next(iter(tensors.values())).xp.broadcast_shapes(*(t.shape for t in tensors.values()))
+    except ValueError:
+        shapes = ", ".join(f"{k} {tuple(t.shape)}" for k, t in tensors.items())
+        raise ValueError(f"{name}: {shapes} do not broadcast together") from None
+    for key in positive:
+        t = tensors[key]
+        if t.size and bool((t.data <= 0).any()):
+            raise ValueError(f"{name}: {key} must be positive, got a minimum of {float(t.data.min())}")
+    return tensors
+
+
+def constant(name: str, **params: Any) -> None:
+    """Parameters without a derivative rule (no closed form, none in HIPS autograd either)."""
+    for key, val in params.items():
+        if isinstance(val, Tensor) and val.requires_grad:
+            raise TypeError(
+                f"{name}: no derivative with respect to {key} (it has no closed form; HIPS autograd has "
+                f"none either); pass {key} as a constant ({key}.detach())"
+            )
