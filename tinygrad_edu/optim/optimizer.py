@@ -142,16 +142,21 @@ class Optimizer:
 
     def _check_grad(self, i: int, p: Tensor, check_finite: bool) -> None:
         """Raise a RuntimeError naming the parameter when its gradient cannot be applied."""
-        name, g = type(self).__name__, p.grad
-        what = f"{name}.step: the gradient of parameter {i} (shape {tuple(p.shape)}, {p.dtype})"
+        g = p.grad
         if g.shape != p.shape:
-            raise RuntimeError(f"{what} has shape {tuple(g.shape)}; nothing was updated")
-        if not backend.is_floating(g.dtype) or getattr(g.dtype, "kind", "f") == "c":
-            raise RuntimeError(f"{what} has dtype {g.dtype}; it must be real floating; nothing was updated")
-        if g.device != p.device:
-            raise RuntimeError(f"{what} is on {g.device!r}, the parameter on {p.device!r}; nothing was updated")
-        if check_finite and not backend.isfinite_all(g.data):
-            raise RuntimeError(f"{what} holds NaN or infinity; nothing was updated")
+            problem = f"has shape {tuple(g.shape)}"
+        elif not backend.is_floating(g.dtype) or getattr(g.dtype, "kind", "f") == "c":
+            problem = f"has dtype {g.dtype}; it must be real floating"
+        elif g.device != p.device:
+            problem = f"is on {g.device!r}, the parameter on {p.device!r}"
+        elif check_finite and not backend.isfinite_all(g.data):
+            problem = "holds NaN or infinity"
+        else:
+            return  # the message is built only on failure: this runs for every parameter at every step
+        raise RuntimeError(
+            f"{type(self).__name__}.step: the gradient of parameter {i} (shape {tuple(p.shape)}, {p.dtype}) "
+            f"{problem}; nothing was updated"
+        )
 
     def _update(self, p: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         raise NotImplementedError
