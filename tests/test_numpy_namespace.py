@@ -100,6 +100,14 @@ GRAD_CASES = {
     "linalg.cross": (lambda x: np.linalg.cross(x[:3], x[1:] ** 2), V),
     "linalg.vecdot": (lambda x: np.linalg.vecdot(np.outer(x, x[:2]), x[:, None] ** 2, axis=0), V),
     "linalg.norm": (lambda x: np.linalg.norm(x) ** 3 + np.linalg.norm(np.outer(x, x[:2]), axis=0), V),
+    "real": (lambda x: np.real(x) ** 2, V),
+    "imag": (lambda x: np.imag(x) + x**2, V),
+    "conj": (lambda x: np.conj(x) * x, V),
+    "conjugate": (lambda x: np.conjugate(x) ** 3, V),
+    "real_if_close": (lambda x: np.real_if_close(x) * x[0], V),
+    "gradient": (lambda x: np.gradient(x**3, 0.5), V),
+    "fft.fftshift": (lambda x: np.fft.fftshift(x**2 * numpy.arange(4.0)), V),
+    "fft.ifftshift": (lambda x: np.fft.ifftshift(np.outer(x, x[:3]), axes=0) * numpy.arange(12.0).reshape(4, 3), V),
 }
 
 # name -> "tests/file.py::test_function" of a test that checks its derivative

@@ -223,6 +223,12 @@ __all__ = [
     "repeat",
     "tile",
     "roll",
+    "real",
+    "imag",
+    "conj",
+    "conjugate",
+    "real_if_close",
+    "gradient",
     "flip",
     "fliplr",
     "flipud",
@@ -250,6 +256,8 @@ DIFFERENTIABLE = frozenset(
     + """diag diagonal trace tril triu split array_split hsplit vsplit dsplit append column_stack
     row_stack dstack pad repeat tile roll flip fliplr flipud rot90 moveaxis rollaxis atleast_1d
     atleast_2d atleast_3d broadcast_to""".split()
+    # real values of NumPy's complex-number functions, and gradient (_real.py)
+    + """real imag conj conjugate real_if_close gradient""".split()
 )
 # No derivative to take: NumPy's function on the values, a plain result (HIPS autograd's list).
 VALUE_ONLY = frozenset(
@@ -260,14 +268,13 @@ VALUE_ONLY = frozenset(
     array_equiv greater greater_equal less less_equal equal not_equal iscomplex isreal isscalar
     nanargmax nanargmin lexsort unravel_index ravel_multi_index ix_ isin digitize
     broadcast_shapes shares_memory may_share_memory can_cast min_scalar_type promote_types
-    issubdtype isdtype array_repr array_str array2string iterable isfortran""".split()
+    issubdtype isdtype array_repr array_str array2string iterable isfortran angle""".split()
 )
 _ISSUE_15 = "its derivative rule is not written yet (issue 15 adds it)"
 # Refused with a reason more precise than "no derivative rule"; every other function is refused too.
 REFUSED = {
     **dict.fromkeys(
-        """cov corrcoef median percentile quantile nansum nanmean cbrt piecewise real imag conj
-        angle""".split(),
+        """cov corrcoef median percentile quantile nansum nanmean cbrt piecewise""".split(),
         _ISSUE_15,
     ),
     "arange": "its values are start + k * step; write start + step * np.arange(n) with a number n",
@@ -741,6 +748,7 @@ from tinygrad_edu.numpy._maths import (  # noqa: E402  (it uses the helpers abov
     tensordot,
     vdot,
 )
+from tinygrad_edu.numpy._real import conj, conjugate, gradient, imag, real, real_if_close  # noqa: E402
 from tinygrad_edu.numpy._shapes import (  # noqa: E402  (it uses the helpers above)
     append,
     array_split,
