@@ -221,7 +221,7 @@ def test_grad_with_respect_to_a_list_of_weights_vs_torch():
     tx, tt = torch.tensor(x), torch.tensor(t)
     loss = ((torch.tanh(tx @ tP[0] + tP[1]) @ tP[2] + tP[3] - tt) ** 2).mean()
     for ours, theirs in zip(g, torch.autograd.grad(loss, tP)):
-        numpy.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12, atol=1e-14)
+        numpy.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
 
 
 def test_grad_with_respect_to_a_dict_and_to_several_argnums():
@@ -273,15 +273,17 @@ def test_jacobian_hessian_hvp_jvp_vs_torch_func():
 
     tX = torch.tensor(X)
     v = numpy.array([1.0, 0.5, -0.5, 2.0])
-    numpy.testing.assert_allclose(jacobian(ours)(X), jacrev(theirs)(tX).numpy(), rtol=1e-12, atol=1e-14)
+    numpy.testing.assert_allclose(jacobian(ours)(X), jacrev(theirs)(tX).detach().numpy(), rtol=1e-12, atol=1e-14)
     numpy.testing.assert_allclose(
-        hessian(lambda x: np.sum(ours(x)))(X), t_hessian(lambda x: theirs(x).sum())(tX).numpy(), atol=1e-12
+        hessian(lambda x: np.sum(ours(x)))(X), t_hessian(lambda x: theirs(x).sum())(tX).detach().numpy(), atol=1e-12
     )
-    numpy.testing.assert_allclose(jvp(ours)(X, v)[1], t_jvp(theirs, (tX,), (torch.tensor(v),))[1].numpy(), atol=1e-13)
+    numpy.testing.assert_allclose(
+        jvp(ours)(X, v)[1], t_jvp(theirs, (tX,), (torch.tensor(v),))[1].detach().numpy(), atol=1e-13
+    )
     _, hv_torch = t_jvp(torch.func.grad(lambda x: theirs(x).sum()), (tX,), (torch.tensor(v),))
-    numpy.testing.assert_allclose(hvp(lambda x: np.sum(ours(x)))(X, v), hv_torch.numpy(), atol=1e-12)
+    numpy.testing.assert_allclose(hvp(lambda x: np.sum(ours(x)))(X, v), hv_torch.detach().numpy(), atol=1e-12)
     _, pullback = t_vjp(theirs, tX)
-    numpy.testing.assert_allclose(elementwise_grad(ours)(X), pullback(torch.ones(3))[0].numpy(), atol=1e-13)
+    numpy.testing.assert_allclose(elementwise_grad(ours)(X), pullback(torch.ones(3))[0].detach().numpy(), atol=1e-13)
 
 
 # --------------------------------------------------------------------------- nesting
@@ -377,7 +379,7 @@ def test_course_ode_solver_port_vs_torch():
     cost = ((d_g_t + 2 * g_t) ** 2).mean()
     assert float(cost_function(P, x)) == pytest.approx(cost.item(), rel=1e-12)
     for ours, theirs in zip(g, torch.autograd.grad(cost, tP)):
-        numpy.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-12)
+        numpy.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_course_ode_solver_port_trains():
@@ -455,15 +457,12 @@ def test_argnum_out_of_range():
         jacobian(f_sin, -3)(X, X)
 
 
-def test_non_float_inputs_are_refused():
-    with pytest.raises(TypeError, match=r"integer 2.*2\.0"):
-        grad(lambda x: x * x)(2)
-    with pytest.raises(TypeError, match="int64"):
-        elementwise_grad(f_sin)(numpy.arange(3))
+def test_non_numeric_inputs_are_refused():
+    # integers are differentiated as float64 (tests/test_escape_hatches.py)
     with pytest.raises(TypeError, match="str"):
         grad(lambda x: x)("1.0")
-    with pytest.raises(TypeError, match="array 1"):
-        grad(lambda P: np.sum(P[0]))([X, numpy.arange(2)])
+    with pytest.raises(TypeError, match=r"array 1.*dtype <U1"):
+        grad(lambda P: np.sum(P[0]))([X, numpy.array(["a", "b"])])
 
 
 def test_other_misuse_is_explained():
@@ -521,14 +520,14 @@ def test_namespace_functions_differentiate(name, f):
     assert isinstance(value, numpy.ndarray | numpy.floating)
     with_tensor = f(Tensor(x))
     assert isinstance(with_tensor, Tensor)
-    numpy.testing.assert_allclose(with_tensor.numpy(), value, rtol=1e-13, atol=1e-14)
+    numpy.testing.assert_allclose(with_tensor.detach().numpy(), value, rtol=1e-13, atol=1e-14)
     numpy.testing.assert_allclose(jacobian(f)(x), central_diff(f, x), atol=1e-7)
 
 
 def test_namespace_dot_of_nd_arrays_matches_numpy():
     rng = numpy.random.default_rng(8)
     a, b = rng.normal(size=(2, 3, 4)), rng.normal(size=(5, 4, 2))
-    numpy.testing.assert_allclose(np.dot(Tensor(a), Tensor(b)).numpy(), numpy.dot(a, b), atol=1e-13)
+    numpy.testing.assert_allclose(np.dot(Tensor(a), Tensor(b)).detach().numpy(), numpy.dot(a, b), atol=1e-13)
     with pytest.raises(ValueError, match="not aligned"):
         np.dot(Tensor(a), Tensor(rng.normal(size=(3, 2, 2))))
 

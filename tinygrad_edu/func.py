@@ -100,30 +100,31 @@ def _kind(value: Any, what: str) -> str:
     """How a value came in, so its derivative goes back the same way: tensor, array or float."""
     if isinstance(value, Tensor):
         dt, kind = value.dtype, "tensor"
-    elif isinstance(value, float):
+    elif isinstance(value, bool):
+        raise TypeError(f"{what} is the boolean {value!r}; derivatives are taken with respect to numbers")
+    elif isinstance(value, (float, int)):  # an integer is differentiated as a float, as in HIPS autograd
         return "float"
     elif backend.is_array(value):
         dt, kind = value.dtype, "array"
-    elif isinstance(value, (bool, int)):
-        raise TypeError(
-            f"{what} is the integer {value!r}; derivatives are taken with respect to floats "
-            f"(write {float(value)!r} instead of {value!r})"
-        )
     else:
         raise TypeError(
-            f"{what} is a {type(value).__name__}; expected a Tensor, a NumPy array, a float, or a "
+            f"{what} is a {type(value).__name__}; expected a Tensor, a NumPy array, a number, or a "
             "list/tuple/dict of them"
         )
-    if not backend.is_floating(dt):
+    if not (backend.is_floating(dt) or dt.kind in "iu"):
         raise TypeError(
-            f"{what} has dtype {dt}; derivatives are taken with respect to floating-point arrays "
-            "(convert it first, e.g. x.astype(float))"
+            f"{what} has dtype {dt}; derivatives are taken with respect to real numbers: floating-point "
+            "arrays, or integer arrays (which are converted to float64)"
         )
     return kind
 
 
 def _as_leaf(value: Any, kind: str) -> Tensor:
     """A tensor to differentiate with respect to: a fresh leaf, or an identity of a traced tensor."""
+    if not backend.is_floating(backend.dtype(getattr(value, "dtype", type(value)))):
+        # integers (3, np.array([[4, 5, 6]]).T) are differentiated as float64, as in HIPS autograd
+        value = value.to(dtype="float64") if kind == "tensor" else Tensor(value, dtype="float64")
+        return value.detach().requires_grad_(True)
     if kind != "tensor":
         return Tensor(value, requires_grad=True)
     if value.requires_grad:  # inside an outer transform: stay connected to it, but as a new node
