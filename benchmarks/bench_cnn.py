@@ -58,7 +58,7 @@ def torch_twin(model: nn.Sequential, torch):
     twin = torch.nn.Sequential(*layers)
     with torch.no_grad():
         for (_, p), (_, q) in zip(model.named_parameters(), twin.named_parameters()):
-            q.copy_(torch.from_numpy(p.numpy()))
+            q.copy_(torch.from_numpy(p.detach().numpy()))
     return twin
 
 

@@ -172,12 +172,12 @@ def main(argv=None) -> dict:
     points = physics.uniform_grid([0.0, 0.0], [1.0, args.T], [nx, nt], requires_grad=True)
     n = points.shape[0]
     linears = [m for m in net if hasattr(m, "weight")]
-    weights = [(m.weight.numpy().copy(), m.bias.numpy().copy()) for m in linears]
+    weights = [(m.weight.detach().numpy().copy(), m.bias.detach().numpy().copy()) for m in linears]
     P_np = [a for wb in weights for a in wb]
 
     # The three losses agree (before any step changes the weights).
     ours = residual_loss(physics.heat_trial(net, lambda x: (math.pi * x).sin()), points).item()
-    pts_np = points.numpy()
+    pts_np = points.detach().numpy()
     cost = pointwise_cost(P_np)
     loop_loss = float(cost([tg.Tensor(a) for a in P_np], pts_np[: args.subset]))
     sub = residual_loss(

@@ -48,7 +48,7 @@ def evaluate(model, X: np.ndarray, y: np.ndarray, batch_size: int = 1000) -> flo
     with tg.no_grad():
         for i in range(0, len(X), batch_size):
             logits = model(tg.Tensor(X[i : i + batch_size]))
-            correct += int((logits.numpy().argmax(1) == y[i : i + batch_size]).sum())
+            correct += int((logits.detach().numpy().argmax(1) == y[i : i + batch_size]).sum())
     model.train()
     return correct / len(X)
 

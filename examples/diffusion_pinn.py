@@ -84,8 +84,8 @@ def solve(
         )
     test = physics.uniform_grid([0.0, 0.0], [1.0, T], n_test)
     with no_grad():
-        predicted = u(test).numpy().reshape(n_test, n_test)
-    xt = test.numpy()
+        predicted = u(test).detach().numpy().reshape(n_test, n_test)
+    xt = test.detach().numpy()
     exact = exact_solution(xt[:, 0], xt[:, 1]).reshape(n_test, n_test)
     return dict(
         model=u,

@@ -50,8 +50,8 @@ def newton(
     history = []
     for _ in range(steps):
         loss = loss_fn()
-        gn = physics.flat_grad(loss, params).numpy()
-        H = physics.parameter_hessian(loss, params).numpy()
+        gn = physics.flat_grad(loss, params).detach().numpy()
+        H = physics.parameter_hessian(loss, params).detach().numpy()
         history.append(loss.item())
         if np.linalg.norm(gn) < tol:
             break
@@ -81,14 +81,14 @@ def newton_cg(
     history = []
     for _ in range(steps):
         loss = loss_fn()
-        g = physics.flat_grad(loss, params).numpy()
+        g = physics.flat_grad(loss, params).detach().numpy()
         history.append(loss.item())
         if np.linalg.norm(g) < tol:
             break
         delta, r = np.zeros_like(g), g.copy()
         p, rr = r.copy(), r @ r
         for _ in range(cg_steps):
-            Hp = physics.hessian_vector_product(loss, params, Tensor(p)).numpy()
+            Hp = physics.hessian_vector_product(loss, params, Tensor(p)).detach().numpy()
             alpha = rr / (p @ Hp)
             delta += alpha * p
             r -= alpha * Hp
@@ -108,7 +108,7 @@ def rosenbrock(theta: Tensor) -> Tensor:
 def solve_rosenbrock(steps: int = 100) -> dict:
     theta = Tensor([-1.2, 1.0], requires_grad=True)
     history = newton(lambda: rosenbrock(theta), [theta], steps)
-    return dict(theta=theta.numpy().copy(), history=history)
+    return dict(theta=theta.detach().numpy().copy(), history=history)
 
 
 def breast_cancer(n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -133,7 +133,7 @@ def solve_logistic(lam: float = 1e-2, n: int | None = None, hessian_free: bool =
     b = Tensor(np.zeros(1), requires_grad=True)
     method = newton_cg if hessian_free else newton
     history = method(lambda: logistic_loss(w, b, X, y, lam), [w, b], steps)
-    return dict(w=w.numpy().copy(), b=b.numpy().copy(), history=history, X=Xn, y=yn, lam=lam)
+    return dict(w=w.detach().numpy().copy(), b=b.detach().numpy().copy(), history=history, X=Xn, y=yn, lam=lam)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -63,7 +63,7 @@ def _adam_step(opt: optim.Adam, loss_fn: Callable[[], Tensor], history: list[flo
 
 
 def _flat(params: Sequence[Tensor]) -> np.ndarray:
-    return np.concatenate([p.numpy().ravel() for p in params])
+    return np.concatenate([p.detach().numpy().ravel() for p in params])
 
 
 def _set_flat(params: Sequence[Tensor], vector: np.ndarray) -> None:
@@ -94,8 +94,8 @@ def _levenberg_marquardt(
     history = []
     for k in range(steps):
         r = residual_fn().reshape(-1)
-        J = physics.residual_jacobian(r, params).numpy()
-        rn = r.numpy()
+        J = physics.residual_jacobian(r, params).detach().numpy()
+        rn = r.detach().numpy()
         cost = float(rn @ rn)
         A, g = J.T @ J, J.T @ rn
         D = np.diag(A) + 1e-12
@@ -103,7 +103,7 @@ def _levenberg_marquardt(
         while True:
             delta = np.linalg.solve(A + mu * np.diag(D), g)
             _set_flat(params, start - delta)
-            rn_new = residual_fn().numpy().ravel()
+            rn_new = residual_fn().detach().numpy().ravel()
             new = float(rn_new @ rn_new)
             if new < cost:
                 mu = max(mu / 3.0, 1e-15)
@@ -155,7 +155,7 @@ def compare_on_interval(
     """The trained model against the exact solution on ``n_test`` points of [low, high]."""
     x = np.linspace(low, high, n_test)
     with no_grad():
-        predicted = model(Tensor(x.reshape(-1, 1))).numpy()
+        predicted = model(Tensor(x.reshape(-1, 1))).detach().numpy()
     expected = exact(x)
     predicted = predicted.reshape(expected.shape)
     return dict(x=x, predicted=predicted, exact=expected, max_error=float(np.abs(predicted - expected).max()))

@@ -32,4 +32,4 @@ def _reset_state():
 
 def to_numpy(x):
     """A host array from a Tensor or an array on any device."""
-    return x.numpy() if isinstance(x, tg.Tensor) else backend.to_numpy(x)
+    return x.detach().numpy() if isinstance(x, tg.Tensor) else backend.to_numpy(x)

@@ -59,7 +59,7 @@ def tensors(arrays: Sequence[np.ndarray], device: str = "cpu", requires_grad: bo
 
 def assert_close(actual, expected, rtol: float = 1e-12, atol: float = 1e-12, what: str = "") -> None:
     """Compare a Tensor (or array) with a NumPy array, shapes included."""
-    a = actual.numpy() if isinstance(actual, Tensor) else np.asarray(actual)
+    a = actual.detach().numpy() if isinstance(actual, Tensor) else np.asarray(actual)
     e = np.asarray(expected)
     assert a.shape == e.shape, f"{what}: shape {a.shape}, expected {e.shape}"
     np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=what)

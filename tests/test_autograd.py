@@ -114,7 +114,7 @@ def test_autograd_grad_frees_unless_retained(device):
     y = (x.exp() * 2.0).sum()
     (g1,) = autograd.grad(y, x, retain_graph=True)
     (g2,) = autograd.grad(y, x)
-    assert_close(g1, g2.numpy())
+    assert_close(g1, g2.detach().numpy())
     with pytest.raises(RuntimeError, match="second time"):
         autograd.grad(y, x)
 
@@ -194,8 +194,8 @@ def test_grad_returns_a_tuple_and_leaves_dot_grad_alone(device):
     tx = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
     tw = torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64, requires_grad=True)
     ex, ew = torch.autograd.grad(((tw @ tx).tanh() ** 2).sum(), [tx, tw])
-    assert_close(gx, ex.numpy())
-    assert_close(gw, ew.numpy())
+    assert_close(gx, ex.detach().numpy())
+    assert_close(gw, ew.detach().numpy())
     single = autograd.grad((x * x).sum(), x)
     assert isinstance(single, tuple) and len(single) == 1
 
@@ -348,7 +348,7 @@ def _mlp_problem(device):
 def _hessian(f, theta0, device):
     theta = Tensor(theta0, requires_grad=True, device=device)
     (g,) = autograd.grad(f(theta), theta, create_graph=True)
-    rows = [autograd.grad(g[i], theta, retain_graph=True)[0].numpy() for i in range(theta0.size)]
+    rows = [autograd.grad(g[i], theta, retain_graph=True)[0].detach().numpy() for i in range(theta0.size)]
     return np.array(rows), g.detach().numpy()
 
 
@@ -362,7 +362,7 @@ def test_hessian_of_an_mlp_loss_against_finite_differences_of_its_gradient(devic
 
     def gradient(th):
         t = Tensor(th, requires_grad=True, device=device)
-        return autograd.grad(f(t), t)[0].numpy()
+        return autograd.grad(f(t), t)[0].detach().numpy()
 
     eps = 1e-5
     H_fd = np.empty_like(H)
@@ -378,16 +378,18 @@ def test_hessian_of_an_mlp_loss_against_torch(device):
     torch = torch_or_skip()
     theta0, X, Y, sizes = _mlp_problem(device)
     H, g = _hessian(lambda t: _mlp_loss(t, X, Y, sizes), theta0, device)
-    tX, tY = torch.tensor(X.numpy()), torch.tensor(Y.numpy())
+    tX, tY = torch.tensor(X.detach().numpy()), torch.tensor(Y.detach().numpy())
 
     def tf(t):
         W1 = t[:6].reshape(3, 2)
         b1, W2, b2 = t[6:9], t[9:12].reshape(1, 3), t[12:13]
         return (((tX @ W1.T + b1).tanh() @ W2.T + b2 - tY) ** 2).mean()
 
-    np.testing.assert_allclose(H, torch.autograd.functional.hessian(tf, torch.tensor(theta0)).numpy(), atol=1e-12)
+    np.testing.assert_allclose(
+        H, torch.autograd.functional.hessian(tf, torch.tensor(theta0)).detach().numpy(), atol=1e-12
+    )
     tt = torch.tensor(theta0, requires_grad=True)
-    np.testing.assert_allclose(g, torch.autograd.grad(tf(tt), tt)[0].numpy(), atol=1e-13)
+    np.testing.assert_allclose(g, torch.autograd.grad(tf(tt), tt)[0].detach().numpy(), atol=1e-13)
 
 
 GRADGRAD = {
@@ -599,4 +601,4 @@ def test_gradcheck_report_of_a_pass_names_the_closest_call_not_a_zero_entry(devi
     (r,) = report.inputs
     assert report.passed
     assert r.worst_output == r.worst_element[0]
-    assert r.analytic == pytest.approx(3 * x.numpy()[r.worst_element[0]] ** 2)
+    assert r.analytic == pytest.approx(3 * x.detach().numpy()[r.worst_element[0]] ** 2)

@@ -23,7 +23,7 @@ def _params(n: int = 2) -> list[nn.Parameter]:
 def _snapshot(opt: optim.Optimizer) -> tuple:
     groups = [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
     state = {
-        id(p): {k: (v.numpy().copy() if isinstance(v, Tensor) else v) for k, v in st.items()}
+        id(p): {k: (v.detach().numpy().copy() if isinstance(v, Tensor) else v) for k, v in st.items()}
         for p, st in opt.state.items()
     }
     return groups, state
@@ -90,10 +90,10 @@ def test_optimizer_state_values_are_checked_and_named(value, match):
     opt, ps = _trained_adam()
     sd = opt.state_dict()
     sd["state"][0]["exp_avg"] = value
-    kept = opt.state[ps[0]]["exp_avg"].numpy().copy()
+    kept = opt.state[ps[0]]["exp_avg"].detach().numpy().copy()
     with pytest.raises((TypeError, ValueError), match=match):
         opt.load_state_dict(sd)
-    np.testing.assert_array_equal(opt.state[ps[0]]["exp_avg"].numpy(), kept)
+    np.testing.assert_array_equal(opt.state[ps[0]]["exp_avg"].detach().numpy(), kept)
 
 
 def test_a_valid_state_dict_still_round_trips_into_the_same_group_objects():
@@ -116,7 +116,7 @@ def test_numpy_scalar_hyper_parameters_are_accepted(lr):
     assert type(opt.param_groups[0]["lr"]) in (float, int) and opt.param_groups[0]["lr"] == lr
     p.grad = Tensor(np.ones(2))
     opt.step()
-    assert p.numpy()[0] < 1.0
+    assert p.detach().numpy()[0] < 1.0
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,7 @@ def test_step_checks_every_gradient_before_changing_any_parameter():
     ps[1].grad = Tensor(np.ones(4))
     with pytest.raises(RuntimeError, match=r"gradient of parameter 1 .* has shape \(4,\); nothing was updated"):
         opt.step()
-    np.testing.assert_array_equal(ps[0].numpy(), np.arange(3.0))
+    np.testing.assert_array_equal(ps[0].detach().numpy(), np.arange(3.0))
     assert opt.state == {}  # no momentum buffer created either
 
 
@@ -149,7 +149,7 @@ def test_step_refuses_a_complex_or_integer_gradient():
     ps[1].grad = Tensor._make(np.ones(3, dtype=np.int64), "cpu")
     with pytest.raises(RuntimeError, match=r"parameter 1 .* has dtype int64; it must be real floating"):
         opt.step()
-    np.testing.assert_array_equal(ps[0].numpy(), np.arange(3.0))
+    np.testing.assert_array_equal(ps[0].detach().numpy(), np.arange(3.0))
 
 
 def test_step_check_finite_refuses_nan_before_any_update():
@@ -159,9 +159,9 @@ def test_step_check_finite_refuses_nan_before_any_update():
     ps[1].grad = Tensor(np.array([1.0, np.nan, 1.0]))
     with pytest.raises(RuntimeError, match=r"parameter 1 .* holds NaN or infinity; nothing was updated"):
         opt.step(check_finite=True)
-    np.testing.assert_array_equal(ps[0].numpy(), np.arange(3.0))
+    np.testing.assert_array_equal(ps[0].detach().numpy(), np.arange(3.0))
     opt.step()  # not asked: NaN goes through, as in PyTorch
-    assert np.isnan(ps[1].numpy()[1])
+    assert np.isnan(ps[1].detach().numpy()[1])
 
 
 # ----------------------------------------------------------------------------- schedulers and layers
@@ -289,22 +289,22 @@ def _pair() -> nn.Sequential:
 def test_load_state_dict_swapping_two_aliased_weights():
     """(was: the first copy overwrote the array the second value shares: the same weights twice)"""
     model = _pair()
-    w0, w1 = model[0].weight.numpy().copy(), model[1].weight.numpy().copy()
+    w0, w1 = model[0].weight.detach().numpy().copy(), model[1].weight.detach().numpy().copy()
     sd = model.state_dict()  # tensors sharing the model's arrays
     sd["0.weight"], sd["1.weight"] = sd["1.weight"], sd["0.weight"]
     model.load_state_dict(sd)
-    np.testing.assert_array_equal(model[0].weight.numpy(), w1)
-    np.testing.assert_array_equal(model[1].weight.numpy(), w0)
+    np.testing.assert_array_equal(model[0].weight.detach().numpy(), w1)
+    np.testing.assert_array_equal(model[1].weight.detach().numpy(), w0)
 
 
 def test_load_state_dict_with_a_view_of_another_weight():
     model = _pair()
-    w0 = model[0].weight.numpy().copy()
+    w0 = model[0].weight.detach().numpy().copy()
     sd = model.state_dict()
     sd["1.weight"] = model[0].weight.data.T  # a transposed view of the weight written first
     sd["0.weight"] = Tensor(np.zeros((3, 3)))
     model.load_state_dict(sd)
-    np.testing.assert_array_equal(model[1].weight.numpy(), w0.T)
+    np.testing.assert_array_equal(model[1].weight.detach().numpy(), w0.T)
 
 
 @pytest.mark.parametrize(
@@ -319,13 +319,13 @@ def test_load_state_dict_with_a_view_of_another_weight():
 )
 def test_load_state_dict_refuses_bad_values_naming_the_key(value, match):
     model = _pair()
-    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
-    sd = {k: v.numpy().copy() * 0 for k, v in model.state_dict().items()}
+    before = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+    sd = {k: v.detach().numpy().copy() * 0 for k, v in model.state_dict().items()}
     sd["0.weight"] = value
     with pytest.raises(RuntimeError, match=match):
         model.load_state_dict(sd)
     for k, v in model.state_dict().items():  # nothing was half-loaded
-        np.testing.assert_array_equal(v.numpy(), before[k])
+        np.testing.assert_array_equal(v.detach().numpy(), before[k])
 
 
 def test_nan_weights_in_a_state_dict_load_as_in_pytorch():
@@ -333,7 +333,7 @@ def test_nan_weights_in_a_state_dict_load_as_in_pytorch():
     sd = model.state_dict()
     sd = {k: Tensor(np.full(v.shape, math.nan)) for k, v in sd.items()}
     model.load_state_dict(sd)
-    assert np.isnan(model[0].weight.numpy()).all()
+    assert np.isnan(model[0].weight.detach().numpy()).all()
 
 
 def test_load_state_dict_of_a_list_is_a_type_error():

@@ -61,7 +61,7 @@ def test_complex_values_without_grad_still_work():
     with tg.no_grad():
         assert (x * 1j).dtype == np.complex128
     w = Tensor(np.array([1 + 1j]))
-    np.testing.assert_array_equal((w * w).numpy(), [2j])
+    np.testing.assert_array_equal((w * w).detach().numpy(), [2j])
 
 
 # ------------------------------------------------------------------------ dtype of gradients
@@ -95,10 +95,10 @@ def test_autograd_grad_results_have_the_inputs_dtype():
     y = (x * x * w).sum()
     (gx,) = autograd.grad(y, x, create_graph=True)
     assert gx.dtype == np.float32
-    np.testing.assert_allclose(gx.numpy(), [2.0, -3.0], rtol=1e-7)
+    np.testing.assert_allclose(gx.detach().numpy(), [2.0, -3.0], rtol=1e-7)
     (hx,) = autograd.grad(gx.sum(), x)  # the cast is recorded, so second derivatives go through it
     assert hx.dtype == np.float32
-    np.testing.assert_allclose(hx.numpy(), [4.0, -2.0], rtol=1e-7)
+    np.testing.assert_allclose(hx.detach().numpy(), [4.0, -2.0], rtol=1e-7)
     h = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
     (gh,) = autograd.grad((h.double() * 3.0).sum(), h)  # a non-leaf in float64 on the way
     assert gh.dtype == np.float32

@@ -35,7 +35,7 @@ def _t(a):
 
 
 def _close(ours, theirs, tol=1e-10):
-    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=tol, atol=tol)
 
 
 def _out(size, pad, k, s, d):
@@ -166,7 +166,7 @@ def test_conv2d_hand_computed():
     w = Tensor([[[[1.0, 0.0], [0.0, -1.0]]]], requires_grad=True)
     y = conv2d(x, w, Tensor([0.5]))
     # y[p, q] = x[p, q] - x[p+1, q+1] + 0.5 = -4 + 0.5
-    np.testing.assert_array_equal(y.numpy(), np.full((1, 1, 2, 2), -3.5))
+    np.testing.assert_array_equal(y.detach().numpy(), np.full((1, 1, 2, 2), -3.5))
     y.sum().backward()
     # each x element gets +1 per window where it is the top-left, -1 where it is the bottom-right
     expected = np.array([[1, 1, 0], [1, 0, -1], [0, -1, -1]], dtype=float)
@@ -183,7 +183,7 @@ def test_conv2d_float32_and_unbatched_input():
     y = conv2d(Tensor(x), Tensor(w), stride=2)
     assert y.dtype == np.float32 and y.shape == (5, 4, 4)
     ty = TF.conv2d(torch.tensor(x), torch.tensor(w), stride=2)
-    np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_conv2d_no_grad_keeps_no_graph():
@@ -315,7 +315,7 @@ def test_max_pool2d_matches_torch(cfg, ties, device):
     y, ty = max_pool2d(X, **kw), TF.max_pool2d(tx, **kw)
     # With dilation a window can hold padding only: its max is -inf, and PyTorch then sends the
     # gradient to an arbitrary element (an artefact); ours sends it nowhere. Compare the rest.
-    assume(np.isfinite(y.numpy()).all())
+    assume(np.isfinite(y.detach().numpy()).all())
     _close(y, ty)
     g = np.random.default_rng(1).standard_normal(ty.shape)
     y.backward(Tensor(g, device=device))
@@ -328,14 +328,14 @@ def test_max_pool2d_matches_torch(cfg, ties, device):
 def test_max_pool2d_gradients_match_finite_differences(cfg):
     kw = dict(kernel_size=cfg["k"], stride=cfg["stride"], padding=cfg["padding"], dilation=cfg["dilation"])
     x = _leaf(_distinct(cfg))
-    assume(np.isfinite(max_pool2d(x, **kw).numpy()).all())  # no window of padding only (-inf)
+    assume(np.isfinite(max_pool2d(x, **kw).detach().numpy()).all())  # no window of padding only (-inf)
     assert tg.gradcheck(lambda x: max_pool2d(x, **kw), (x,), eps=1e-4)
 
 
 def test_max_pool2d_overlapping_windows_accumulate_and_ties_go_to_the_first():
     x = Tensor([[[[0.0, 5.0, 0.0, 2.0, 2.0]]]], requires_grad=True)
     y = max_pool2d(x, (1, 2), stride=1)  # windows [0,5] [5,0] [0,2] [2,2]
-    np.testing.assert_array_equal(y.numpy().ravel(), [5, 5, 2, 2])
+    np.testing.assert_array_equal(y.detach().numpy().ravel(), [5, 5, 2, 2])
     y.backward(Tensor(np.array([[[[1.0, 10.0, 100.0, 1000.0]]]])))
     # 5 is the max of two windows: 1 + 10; the tie [2, 2] sends its gradient to the first 2
     np.testing.assert_array_equal(x.grad.numpy().ravel(), [0, 11, 0, 1100, 0])
@@ -404,8 +404,8 @@ def test_conv2d_module_shapes_init_and_repr():
     layer = nn.Conv2d(3, 8, 3, stride=2, padding=1)
     assert layer.weight.shape == (8, 3, 3, 3) and layer.bias.shape == (8,)
     bound = 1 / np.sqrt(3 * 9)
-    assert np.abs(layer.weight.numpy()).max() <= bound and np.abs(layer.bias.numpy()).max() <= bound
-    assert layer.weight.numpy().std() > bound / 4  # really drawn, not zeros
+    assert np.abs(layer.weight.detach().numpy()).max() <= bound and np.abs(layer.bias.detach().numpy()).max() <= bound
+    assert layer.weight.detach().numpy().std() > bound / 4  # really drawn, not zeros
     assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
     assert layer(Tensor(np.zeros((2, 3, 9, 9)))).shape == (2, 8, 5, 5)
     assert "Conv2d(3, 8, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))" in repr(layer)
@@ -439,10 +439,10 @@ def test_conv_and_pool_modules_match_torch():
     ).double()
     with torch.no_grad():
         for (_, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
-            q.copy_(torch.tensor(p.numpy()))
+            q.copy_(torch.tensor(p.detach().numpy()))
     x = np.random.default_rng(2).standard_normal((3, 2, 8, 8))
     y, ty = ours(Tensor(x)), theirs(torch.tensor(x))
-    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
     y.square().sum().backward()
     ty.square().sum().backward()
     for (_, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
@@ -462,18 +462,18 @@ def test_batchnorm2d_train_and_eval_match_torch():
         x = rng.standard_normal((4, 3, 5, 5)) * 2 + step
         X, tx = _leaf(x), _t(x)
         y, ty = ours(X), theirs(tx)
-        np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-10)
         g = rng.standard_normal(x.shape)
         y.backward(Tensor(g))
         ty.backward(torch.tensor(g))
         np.testing.assert_allclose(X.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-10)
-    np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.running_mean.detach().numpy(), theirs.running_mean.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.running_var.detach().numpy(), theirs.running_var.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-9)
     ours.eval()
     theirs.eval()
     x = rng.standard_normal((2, 3, 4, 4))
-    np.testing.assert_allclose(ours(Tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ours(Tensor(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-10)
     assert set(ours.state_dict()) >= {"weight", "bias", "running_mean", "running_var"}
     with pytest.raises(ValueError, match="4-D"):
         ours(Tensor(np.zeros((2, 3))))

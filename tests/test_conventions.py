@@ -111,7 +111,7 @@ def _engine_grad(f, x):
         y = f(xt)
         loss = (y * Tensor(_weights(y.shape))).sum()
         (g,) = autograd.grad(loss, xt)
-    return y.numpy(), g.numpy()
+    return y.detach().numpy(), g.detach().numpy()
 
 
 def _torch_grad(torch, f, x):
@@ -119,7 +119,7 @@ def _torch_grad(torch, f, x):
     y = f(torch, xt)
     loss = (y * torch.from_numpy(_weights(tuple(y.shape)))).sum()
     (g,) = torch.autograd.grad(loss, xt)
-    return y.detach().numpy(), g.numpy()
+    return y.detach().numpy(), g.detach().numpy()
 
 
 @pytest.mark.parametrize("name", sorted(KINKS))
@@ -185,9 +185,9 @@ def test_second_derivative_through_piecewise_linear_ops_is_zero(name):
     (g,) = autograd.grad((y * Tensor(_weights(y.shape))).sum(), x, create_graph=True)
     assert g.requires_grad, f"{name}: the first derivative does not carry the graph"
     (h,) = autograd.grad((g * Tensor(_weights(g.shape))).sum(), x)
-    np.testing.assert_array_equal(h.numpy(), np.zeros_like(_X))
+    np.testing.assert_array_equal(h.detach().numpy(), np.zeros_like(_X))
     (plain,) = autograd.grad((PIECEWISE[name](x) * Tensor(_weights(y.shape))).sum(), x)
-    np.testing.assert_array_equal(g.numpy(), plain.numpy())  # the same value either way
+    np.testing.assert_array_equal(g.detach().numpy(), plain.detach().numpy())  # the same value either way
 
 
 def test_second_derivatives_through_kinks_match_pytorch():
@@ -208,8 +208,10 @@ def test_second_derivatives_through_kinks_match_pytorch():
         xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
         (tg_,) = torch.autograd.grad(tf(xt).sum(), xt, create_graph=True)
         (th,) = torch.autograd.grad(tg_.sum(), xt)
-        np.testing.assert_allclose(g.numpy(), tg_.detach().numpy(), rtol=1e-14, err_msg=name)
-        np.testing.assert_allclose(h.numpy(), th.numpy(force=True), rtol=1e-14, err_msg=name)  # force: lazy zeros
+        np.testing.assert_allclose(g.detach().numpy(), tg_.detach().numpy(), rtol=1e-14, err_msg=name)
+        np.testing.assert_allclose(
+            h.detach().numpy(), th.numpy(force=True), rtol=1e-14, err_msg=name
+        )  # force: lazy zeros
 
 
 def test_laplacian_of_a_relu_network_is_zero():
@@ -223,9 +225,9 @@ def test_laplacian_of_a_relu_network_is_zero():
     lap = 0.0
     for i in range(2):
         (h,) = autograd.grad(g[:, i].sum(), x, retain_graph=True)
-        lap = lap + h.numpy()[:, i]
+        lap = lap + h.detach().numpy()[:, i]
     np.testing.assert_array_equal(lap, np.zeros(7))
-    np.testing.assert_array_equal(physics.laplacian(net(x), x).numpy(), np.zeros(7))
+    np.testing.assert_array_equal(physics.laplacian(net(x), x).detach().numpy(), np.zeros(7))
 
 
 def test_third_derivative_through_relu_keeps_working():
@@ -236,7 +238,7 @@ def test_third_derivative_through_relu_keeps_working():
     d = d.relu()
     for _ in range(3):
         (d,) = autograd.grad(d.sum(), x, create_graph=True)
-    np.testing.assert_allclose(d.numpy(), [0.0, 6.0, 6.0], rtol=1e-14)
+    np.testing.assert_allclose(d.detach().numpy(), [0.0, 6.0, 6.0], rtol=1e-14)
 
 
 # ----------------------------------------------------------------------------------------- pins

@@ -406,7 +406,7 @@ def test_dataloader_batches(device):
     xb, yb = batches[0]
     assert isinstance(xb, tg.Tensor) and xb.device == device and yb.device == device
     assert yb.dtype.kind == "i"  # class indices stay integers
-    np.testing.assert_array_equal(xb.numpy(), X[:4])
+    np.testing.assert_array_equal(xb.detach().numpy(), X[:4])
     loader = DataLoader(X, y, batch_size=4, drop_last=True, seed=0, device=device)
     assert len(loader) == 2 and [len(b[1]) for b in loader] == [4, 4]
 
@@ -415,19 +415,19 @@ def test_dataloader_shuffles_each_epoch_reproducibly():
     X = np.arange(30, dtype=np.float64).reshape(15, 2)
     y = np.arange(15)
     loader = DataLoader(X, y, batch_size=4, seed=1)
-    epoch1 = np.concatenate([yb.numpy() for _, yb in loader])
-    epoch2 = np.concatenate([yb.numpy() for _, yb in loader])
+    epoch1 = np.concatenate([yb.detach().numpy() for _, yb in loader])
+    epoch2 = np.concatenate([yb.detach().numpy() for _, yb in loader])
     np.testing.assert_array_equal(np.sort(epoch1), y)  # every sample exactly once
     assert not np.array_equal(epoch1, epoch2) and not np.array_equal(epoch1, y)
     for xb, yb in loader:
-        np.testing.assert_array_equal(xb.numpy()[:, 0], 2 * yb.numpy())  # pairs stay together
+        np.testing.assert_array_equal(xb.detach().numpy()[:, 0], 2 * yb.detach().numpy())  # pairs stay together
     again = DataLoader(X, y, batch_size=4, seed=1)
-    np.testing.assert_array_equal(np.concatenate([yb.numpy() for _, yb in again]), epoch1)
+    np.testing.assert_array_equal(np.concatenate([yb.detach().numpy() for _, yb in again]), epoch1)
     # Without a seed, the global generator decides: manual_seed makes it reproducible.
     tg.manual_seed(5)
-    a = [yb.numpy() for _, yb in DataLoader(X, y, batch_size=15)][0]
+    a = [yb.detach().numpy() for _, yb in DataLoader(X, y, batch_size=15)][0]
     tg.manual_seed(5)
-    b = [yb.numpy() for _, yb in DataLoader(X, y, batch_size=15)][0]
+    b = [yb.detach().numpy() for _, yb in DataLoader(X, y, batch_size=15)][0]
     np.testing.assert_array_equal(a, b)
 
 

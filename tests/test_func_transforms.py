@@ -73,8 +73,8 @@ def test_grad_and_aux_vs_torch_func():
     tg_, taux = t_grad(lambda x, y: ((x * y).tanh().sum(), x * y), argnums=1, has_aux=True)(
         torch.tensor(X), torch.tensor(Y)
     )
-    close(g, tg_.numpy())
-    close(aux, taux.numpy())
+    close(g, tg_.detach().numpy())
+    close(aux, taux.detach().numpy())
 
 
 def test_value_and_grad_with_a_tuple_of_argnums():
@@ -92,8 +92,8 @@ def test_value_and_grad_with_a_tuple_of_argnums():
         torch.tensor(X), torch.tensor(Y)
     )
     close(tv.item(), value)
-    close(gx, tgx.numpy())
-    close(gy, tgy.numpy())
+    close(gx, tgx.detach().numpy())
+    close(gy, tgy.detach().numpy())
 
 
 def test_grad_and_aux_misuse_is_explained():
@@ -136,9 +136,9 @@ def test_vjp_jax_form_against_torch_func():
     gx, gy = vjp_fn(g)
     tans, t_fn = t_vjp(theirs, torch.tensor(X), torch.tensor(Y))
     tgx, tgy = t_fn((torch.tensor(g[0]), torch.tensor(g[1])))
-    close(ans[0], tans[0].numpy())
-    close(gx, tgx.numpy())
-    close(gy, tgy.numpy())
+    close(ans[0], tans[0].detach().numpy())
+    close(gx, tgx.detach().numpy())
+    close(gy, tgy.detach().numpy())
 
 
 def test_make_vjp_nests_hessian_vector_product():
@@ -193,15 +193,15 @@ def test_jacobian_and_jvp_of_trees_against_torch_func():
         return {"lin": torch.tensor(A) @ x, "nl": (x.tanh(), (x**2).sum())}
 
     J, TJ = jacobian(ours)(X), jacrev(theirs)(torch.tensor(X))
-    close(J["lin"], TJ["lin"].numpy())
-    close(J["nl"][0], TJ["nl"][0].numpy())
-    close(J["nl"][1], TJ["nl"][1].numpy())
+    close(J["lin"], TJ["lin"].detach().numpy())
+    close(J["nl"][0], TJ["nl"][0].detach().numpy())
+    close(J["nl"][1], TJ["nl"][1].detach().numpy())
     v = numpy.array([0.3, 1.0, -0.7])
     val, jv = jvp(ours)(X, v)
     tval, tjv = t_jvp(theirs, (torch.tensor(X),), (torch.tensor(v),))
     close(val["nl"][1], tval["nl"][1].item())
-    close(jv["lin"], tjv["lin"].numpy())
-    close(jv["nl"][0], tjv["nl"][0].numpy())
+    close(jv["lin"], tjv["lin"].detach().numpy())
+    close(jv["nl"][0], tjv["nl"][0].detach().numpy())
     close(jv["nl"][1], tjv["nl"][1].item())
     close(jv["nl"][0], J["nl"][0] @ v)
 

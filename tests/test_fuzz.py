@@ -167,7 +167,7 @@ class Builder:
         step = Step(op, args, params)
         with tg.no_grad(), np.errstate(all="ignore"):  # a step that overflows is dropped just below
             ins = [Tensor(self.values[i]) for i in args]
-            out = OPS[op].engine(*ins, **params).numpy()
+            out = OPS[op].engine(*ins, **params).detach().numpy()
         if out.size and not (np.isfinite(out).all() and np.abs(out).max() < BIG):
             return False
         self.steps.append(step)
@@ -273,7 +273,7 @@ def engine_derivatives(steps, w, vs, device="cpu"):
     hvp = [None] * len(leaves)
     if dot is not None and dot.requires_grad:
         hvp = autograd.grad(dot, leaves, allow_unused=True)
-    return out.numpy(), [_np(g) for g in grads], [_np(h) for h in hvp]
+    return out.detach().numpy(), [_np(g) for g in grads], [_np(h) for h in hvp]
 
 
 def torch_derivatives(steps, w, vs):
@@ -296,8 +296,8 @@ def _np(t: Any) -> np.ndarray | None:
     if t is None:
         return None
     if isinstance(t, Tensor):
-        return t.numpy()
-    if t._is_zerotensor():  # torch's lazy zeros: .numpy() refuses them, and some views of them crash it
+        return t.detach().numpy()
+    if t._is_zerotensor():  # torch's lazy zeros: .detach().numpy() refuses them, and some views of them crash it
         return np.zeros(tuple(t.shape))
     return t.detach().numpy()
 
@@ -360,7 +360,7 @@ def check_against_differences(steps: list[Step], rng: np.random.Generator, eps: 
 
     def loss(h):
         with tg.no_grad():
-            return float((run_engine(shifted(us, h))[0].numpy() * w).sum())
+            return float((run_engine(shifted(us, h))[0].detach().numpy() * w).sum())
 
     def gradients(h):  # all leaves' gradients at x + h v, as one flat vector
         grads_h = engine_derivatives(shifted(vs, h), w, vs)[1]
@@ -476,15 +476,15 @@ def test_regression_softplus_threshold_is_honoured():
     the second derivative was not 0 there."""
     x = Tensor([10.25, 9.75], requires_grad=True)  # beta x = 20.5 (linear) and 19.5 (the formula)
     y = x.softplus(beta=2.0)
-    assert y.numpy()[0] == 10.25
-    np.testing.assert_allclose(y.numpy()[1], np.log1p(np.exp(19.5)) / 2.0, rtol=1e-15)
+    assert y.detach().numpy()[0] == 10.25
+    np.testing.assert_allclose(y.detach().numpy()[1], np.log1p(np.exp(19.5)) / 2.0, rtol=1e-15)
     (g,) = autograd.grad(y.sum(), x, create_graph=True)
-    assert g.numpy()[0] == 1.0
-    np.testing.assert_allclose(g.numpy()[1], 1.0 / (1.0 + np.exp(-19.5)), rtol=1e-15)
+    assert g.detach().numpy()[0] == 1.0
+    np.testing.assert_allclose(g.detach().numpy()[1], 1.0 / (1.0 + np.exp(-19.5)), rtol=1e-15)
     (h,) = autograd.grad(g.sum(), x)
-    assert h.numpy()[0] == 0.0
+    assert h.detach().numpy()[0] == 0.0
     s = 1.0 / (1.0 + np.exp(-19.5))
-    np.testing.assert_allclose(h.numpy()[1], 2.0 * s * (1.0 - s), rtol=1e-6)
+    np.testing.assert_allclose(h.detach().numpy()[1], 2.0 * s * (1.0 - s), rtol=1e-6)
     assert Tensor([1.0]).softplus(threshold=0.5).item() == 1.0
     np.testing.assert_allclose(Tensor([1.0]).softplus(threshold=float("inf")).item(), np.log1p(np.e), rtol=1e-15)
 
@@ -498,7 +498,7 @@ def test_regression_linear_with_no_input_features(x_shape):
     w = Tensor(np.zeros((2, 0)), requires_grad=True)
     b = Tensor(np.array([0.5, -1.0]), requires_grad=True)
     y = NF.linear(x, w, b)
-    np.testing.assert_array_equal(y.numpy(), np.broadcast_to([0.5, -1.0], x_shape[:-1] + (2,)))
+    np.testing.assert_array_equal(y.detach().numpy(), np.broadcast_to([0.5, -1.0], x_shape[:-1] + (2,)))
     (y * 3.0).sum().backward()
     assert w.grad.shape == (2, 0) and x.grad.shape == x_shape
     n = int(np.prod(x_shape[:-1]))

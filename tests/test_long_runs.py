@@ -187,13 +187,13 @@ def _setup(seed: int = 0):
 
 
 def _snapshot(model) -> dict[str, np.ndarray]:
-    return {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
 
 
 def _assert_usable(model, X, y) -> None:
     """Predicts finite values, and trains on: a further epoch lowers the loss."""
     out = model(Tensor(X))
-    assert np.isfinite(out.numpy()).all()
+    assert np.isfinite(out.detach().numpy()).all()
     before = F.cross_entropy(model(Tensor(X)), y).item()
     fit(model, "cross_entropy", optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=3, batch_size=16, progress=False)
     after = F.cross_entropy(model(Tensor(X)), y).item()
@@ -234,7 +234,9 @@ def test_ctrl_c_leaves_model_and_checkpoint_usable(tmp_path, where):
     assert len(states) == 2
     saved = tg.load(path)
     for k, v in states[-1].items():
-        np.testing.assert_array_equal(saved[k].numpy(), v, err_msg="the checkpoint holds the last finished epoch")
+        np.testing.assert_array_equal(
+            saved[k].detach().numpy(), v, err_msg="the checkpoint holds the last finished epoch"
+        )
     fresh = _setup(seed=1)[0]
     fresh.load_state_dict(saved)
     _assert_usable(fresh, X, y)
@@ -256,7 +258,7 @@ def test_exception_mid_epoch_propagates_and_leaves_model_usable(tmp_path):
             callbacks=[ModelCheckpoint(path, monitor="loss", save_best_only=False), _stop_at(9, RuntimeError)],
         )
     # the error is the user's to see; the weights after step 9 are consistent numbers
-    assert all(np.isfinite(p.numpy()).all() for p in model.parameters())
+    assert all(np.isfinite(p.detach().numpy()).all() for p in model.parameters())
     model.load_state_dict(tg.load(path))
     _assert_usable(model, X, y)
 
@@ -288,7 +290,7 @@ def test_ctrl_c_during_a_checkpoint_save_keeps_the_previous_one(tmp_path, monkey
     assert history.interrupted
     saved = tg.load(path)
     for k, v in states[1].items():  # epoch 2's weights, the last complete save
-        np.testing.assert_array_equal(saved[k].numpy(), v)
+        np.testing.assert_array_equal(saved[k].detach().numpy(), v)
     assert [p.name for p in tmp_path.iterdir()] == ["ckpt.npz"], "the half-written temporary file is removed"
 
 

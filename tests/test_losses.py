@@ -42,13 +42,13 @@ def test_cross_entropy_numpy_formula_all_reductions():
     z = _logits()
     y = RNG.integers(0, 4, 6)
     per = _ce_numpy(z, y)
-    np.testing.assert_allclose(F.cross_entropy(_t(z), y, reduction="none").numpy(), per, rtol=1e-12)
-    np.testing.assert_allclose(F.cross_entropy(_t(z), y, reduction="sum").numpy(), per.sum(), rtol=1e-12)
-    np.testing.assert_allclose(F.cross_entropy(_t(z), y).numpy(), per.mean(), rtol=1e-12)
+    np.testing.assert_allclose(F.cross_entropy(_t(z), y, reduction="none").detach().numpy(), per, rtol=1e-12)
+    np.testing.assert_allclose(F.cross_entropy(_t(z), y, reduction="sum").detach().numpy(), per.sum(), rtol=1e-12)
+    np.testing.assert_allclose(F.cross_entropy(_t(z), y).detach().numpy(), per.mean(), rtol=1e-12)
     # labels as a Tensor, and one-hot targets give the same value
-    np.testing.assert_allclose(F.cross_entropy(_t(z), tg.Tensor(y)).numpy(), per.mean(), rtol=1e-12)
+    np.testing.assert_allclose(F.cross_entropy(_t(z), tg.Tensor(y)).detach().numpy(), per.mean(), rtol=1e-12)
     onehot = np.eye(4)[y]
-    np.testing.assert_allclose(F.cross_entropy(_t(z), tg.Tensor(onehot)).numpy(), per.mean(), rtol=1e-12)
+    np.testing.assert_allclose(F.cross_entropy(_t(z), tg.Tensor(onehot)).detach().numpy(), per.mean(), rtol=1e-12)
 
 
 def test_cross_entropy_gradient_is_softmax_minus_onehot_over_n():
@@ -64,12 +64,12 @@ def test_cross_entropy_is_stable_for_huge_logits():
     z = np.array([[1000.0, 0.0, -1000.0], [-5e4, 5e4, 0.0]])
     x = _t(z)
     loss = F.cross_entropy(x, np.array([0, 0]), reduction="none")
-    np.testing.assert_allclose(loss.numpy(), [0.0, 1e5], rtol=1e-12)
+    np.testing.assert_allclose(loss.detach().numpy(), [0.0, 1e5], rtol=1e-12)
     loss.sum().backward()
     assert np.isfinite(x.grad.numpy()).all()
     np.testing.assert_allclose(x.grad.numpy(), [[0, 0, 0], [-1, 1, 0]], atol=1e-12)
     soft = F.cross_entropy(_t(z), tg.Tensor(np.array([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0]])), reduction="none")
-    np.testing.assert_allclose(soft.numpy(), [500.0, 0.0], rtol=1e-12)
+    np.testing.assert_allclose(soft.detach().numpy(), [500.0, 0.0], rtol=1e-12)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -131,7 +131,7 @@ def test_cross_entropy_with_indices_matches_torch(kwargs):
         tkw["weight"] = torch.tensor(tkw["weight"], dtype=torch.float64)
     x, xt = _t(z), torch.tensor(z, requires_grad=True)
     loss, lt = F.cross_entropy(x, y, **kwargs), TF.cross_entropy(xt, torch.tensor(y), **tkw)
-    np.testing.assert_allclose(loss.numpy(), lt.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(loss.detach().numpy(), lt.detach().numpy(), rtol=1e-12, atol=1e-14)
     loss.sum().backward()
     lt.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-14)
@@ -152,7 +152,7 @@ def test_cross_entropy_with_probabilities_matches_torch(kwargs):
     x, xt = _t(z), torch.tensor(z, requires_grad=True)
     tt, ttt = _t(t), torch.tensor(t, requires_grad=True)
     loss, lt = F.cross_entropy(x, tt, **kwargs), TF.cross_entropy(xt, ttt, **tkw)
-    np.testing.assert_allclose(loss.numpy(), lt.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(loss.detach().numpy(), lt.detach().numpy(), rtol=1e-12)
     loss.sum().backward()
     lt.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-14)
@@ -166,13 +166,14 @@ def test_cross_entropy_k_dimensional_and_1d_inputs_match_torch():
     x, xt = _t(z), torch.tensor(z, requires_grad=True)
     for red in ("mean", "none"):
         a, b = F.cross_entropy(x, y, reduction=red), TF.cross_entropy(xt, torch.tensor(y), reduction=red)
-        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
     F.cross_entropy(x, y).backward()
     TF.cross_entropy(xt, torch.tensor(y)).backward()
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-15)
     v = RNG.standard_normal(4)
     np.testing.assert_allclose(
-        F.cross_entropy(_t(v), np.array(2)).numpy(), TF.cross_entropy(torch.tensor(v), torch.tensor(2)).numpy()
+        F.cross_entropy(_t(v), np.array(2)).detach().numpy(),
+        TF.cross_entropy(torch.tensor(v), torch.tensor(2)).detach().numpy(),
     )
 
 
@@ -188,7 +189,7 @@ def test_nll_loss_matches_torch(kwargs):
     x, xt = _t(z), torch.tensor(z, requires_grad=True)
     a = F.nll_loss(F.log_softmax(x, 1), y, **kwargs)
     b = TF.nll_loss(TF.log_softmax(xt, 1), torch.tensor(y), **tkw)
-    np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
     a.backward()
     b.backward()
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-15)
@@ -198,18 +199,18 @@ def test_regression_and_binary_losses_numpy_formulas():
     p = RNG.random((4, 3)) * 0.98 + 0.01
     t = RNG.random((4, 3))
     z = RNG.standard_normal((4, 3)) * 3
-    np.testing.assert_allclose(F.mse_loss(_t(p), t).numpy(), ((p - t) ** 2).mean(), rtol=1e-12)
-    np.testing.assert_allclose(F.l1_loss(_t(p), t, reduction="sum").numpy(), np.abs(p - t).sum(), rtol=1e-12)
+    np.testing.assert_allclose(F.mse_loss(_t(p), t).detach().numpy(), ((p - t) ** 2).mean(), rtol=1e-12)
+    np.testing.assert_allclose(F.l1_loss(_t(p), t, reduction="sum").detach().numpy(), np.abs(p - t).sum(), rtol=1e-12)
     bce = -(t * np.log(p) + (1 - t) * np.log(1 - p))
-    np.testing.assert_allclose(F.binary_cross_entropy(_t(p), t, reduction="none").numpy(), bce, rtol=1e-12)
+    np.testing.assert_allclose(F.binary_cross_entropy(_t(p), t, reduction="none").detach().numpy(), bce, rtol=1e-12)
     s = 1 / (1 + np.exp(-z))
     bcel = -(t * np.log(s) + (1 - t) * np.log(1 - s))
-    np.testing.assert_allclose(F.binary_cross_entropy_with_logits(_t(z), t).numpy(), bcel.mean(), rtol=1e-10)
+    np.testing.assert_allclose(F.binary_cross_entropy_with_logits(_t(z), t).detach().numpy(), bcel.mean(), rtol=1e-10)
     # the logits version stays finite where sigmoid saturates
     big = F.binary_cross_entropy_with_logits(_t([[800.0, -800.0]]), np.array([[0.0, 1.0]]), reduction="none")
-    np.testing.assert_allclose(big.numpy(), [[800.0, 800.0]])
+    np.testing.assert_allclose(big.detach().numpy(), [[800.0, 800.0]])
     edge = F.binary_cross_entropy(_t([[0.0, 1.0]]), np.array([[1.0, 0.0]]), reduction="none")
-    np.testing.assert_allclose(edge.numpy(), [[100.0, 100.0]])  # log clamped at -100 as PyTorch
+    np.testing.assert_allclose(edge.detach().numpy(), [[100.0, 100.0]])  # log clamped at -100 as PyTorch
 
 
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"])
@@ -243,7 +244,7 @@ def test_elementwise_losses_match_torch(reduction):
         tkw = {k: T(v) for k, v in kw.items()}
         okw = {k: tg.Tensor(v) for k, v in kw.items()}
         a, b = ours(x, t, reduction=reduction, **okw), theirs(xt, T(t), reduction=reduction, **tkw)
-        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-11, err_msg=ours.__name__)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-11, err_msg=ours.__name__)
         a.sum().backward()
         b.sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-14, err_msg=ours.__name__)
@@ -267,7 +268,7 @@ def test_done_when_snippet_matches_pytorch_trajectory():
     tmodel = torch.nn.Sequential(torch.nn.Linear(64, 100), torch.nn.LeakyReLU(), torch.nn.Linear(100, 10)).double()
     with torch.no_grad():
         for p, tp in zip(model.parameters(), tmodel.parameters()):
-            tp.copy_(torch.tensor(p.numpy()))
+            tp.copy_(torch.tensor(p.detach().numpy()))
     topt = torch.optim.Adam(tmodel.parameters(), lr=1e-3)
     x_all = RNG.standard_normal((5, 32, 64))
     y_all = RNG.integers(0, 10, (5, 32))
@@ -283,7 +284,7 @@ def test_done_when_snippet_matches_pytorch_trajectory():
         topt.step()
         assert loss.item() == pytest.approx(tloss.item(), rel=1e-12)
     for p, tp in zip(model.parameters(), tmodel.parameters()):
-        np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=0, atol=1e-12)
 
 
 @needs_torch
@@ -294,10 +295,12 @@ def test_cross_entropy_probability_targets_k_dimensional_and_1d_match_torch():
     for red in ("mean", "none"):
         a = F.cross_entropy(_t(z), t, reduction=red)
         b = TF.cross_entropy(torch.tensor(z), torch.tensor(t), reduction=red)
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
     v, p = RNG.standard_normal(3), np.array([0.2, 0.3, 0.5])
     np.testing.assert_allclose(
-        F.cross_entropy(_t(v), p).numpy(), TF.cross_entropy(torch.tensor(v), torch.tensor(p)).numpy(), rtol=1e-12
+        F.cross_entropy(_t(v), p).detach().numpy(),
+        TF.cross_entropy(torch.tensor(v), torch.tensor(p)).detach().numpy(),
+        rtol=1e-12,
     )
 
 
@@ -307,7 +310,7 @@ def test_binary_cross_entropy_at_saturated_probabilities_matches_torch():
     t = np.array([1.0, 0.0, 0.0, 1.0, 0.3])
     x, xt = _t(p), torch.tensor(p, requires_grad=True)
     a, b = F.binary_cross_entropy(x, t, reduction="sum"), TF.binary_cross_entropy(xt, torch.tensor(t), reduction="sum")
-    np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
     a.backward()
     b.backward()
     assert np.isfinite(x.grad.numpy()).all()
@@ -344,7 +347,7 @@ def test_loss_modules_call_their_functions():
         (nn.BCEWithLogitsLoss(pos_weight=2.0)(_t(z), t), F.binary_cross_entropy_with_logits(_t(z), t, pos_weight=2.0)),
     ]
     for a, b in pairs:
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
     assert repr(nn.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')" and repr(nn.L1Loss()) == "L1Loss()"
     with pytest.raises(ValueError, match="reduction"):
         nn.CrossEntropyLoss(reduction="avg")

@@ -131,9 +131,9 @@ def test_state_dict_holds_parameters_and_buffers_and_loads_back():
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert b[0].weight is w_obj  # copied in place
     for k, v in b.state_dict().items():
-        np.testing.assert_array_equal(v.numpy(), sd[k].numpy())
+        np.testing.assert_array_equal(v.detach().numpy(), sd[k].detach().numpy())
     # plain host arrays are accepted too
-    b.load_state_dict({k: v.numpy() for k, v in sd.items()})
+    b.load_state_dict({k: v.detach().numpy() for k, v in sd.items()})
 
 
 def test_load_state_dict_strict_errors_name_the_keys():
@@ -169,7 +169,7 @@ def test_apply_visits_every_module():
             init.zeros_(mod.weight)
 
     m.apply(zero_linear)
-    assert all((p.numpy() == 0).all() for n, p in m.named_parameters() if n.endswith("weight"))
+    assert all((p.detach().numpy() == 0).all() for n, p in m.named_parameters() if n.endswith("weight"))
 
 
 # --------------------------------------------------------------------------- Linear
@@ -179,12 +179,12 @@ def test_linear_matches_formula_and_its_gradients(device):
     lin = nn.Linear(5, 3).to(device)
     x = _t(RNG.standard_normal((4, 5)), device=device)
     y = lin(x)
-    W, b = lin.weight.numpy(), lin.bias.numpy()
-    np.testing.assert_allclose(y.numpy(), x.numpy() @ W.T + b, rtol=1e-12)
+    W, b = lin.weight.detach().numpy(), lin.bias.detach().numpy()
+    np.testing.assert_allclose(y.detach().numpy(), x.detach().numpy() @ W.T + b, rtol=1e-12)
     g = RNG.standard_normal((4, 3))
     y.backward(tg.Tensor(g, device=device))
     np.testing.assert_allclose(x.grad.numpy(), g @ W, rtol=1e-12)
-    np.testing.assert_allclose(lin.weight.grad.numpy(), g.T @ x.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(lin.weight.grad.numpy(), g.T @ x.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(lin.bias.grad.numpy(), g.sum(0), rtol=1e-12)
 
 
@@ -205,17 +205,17 @@ def test_linear_default_init_bounds_and_named_inits():
     tg.manual_seed(0)
     lin = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
-    w = lin.weight.numpy()
+    w = lin.weight.detach().numpy()
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.95 * bound
     assert abs(w.std() - bound / math.sqrt(3)) < 0.02 * bound
-    assert np.abs(lin.bias.numpy()).max() <= bound
-    he = nn.Linear(400, 300, init="kaiming_normal").weight.numpy()
+    assert np.abs(lin.bias.detach().numpy()).max() <= bound
+    he = nn.Linear(400, 300, init="kaiming_normal").weight.detach().numpy()
     assert abs(he.std() - math.sqrt(2 / 400)) < 0.02 * math.sqrt(2 / 400)
     xa = nn.Linear(400, 300, init="xavier_uniform")
     a = math.sqrt(6 / 700)
-    assert np.abs(xa.weight.numpy()).max() <= a and (xa.bias.numpy() == 0).all()
+    assert np.abs(xa.weight.detach().numpy()).max() <= a and (xa.bias.detach().numpy() == 0).all()
     custom = nn.Linear(3, 2, init=lambda t: init.constant_(t, 0.5))
-    assert (custom.weight.numpy() == 0.5).all()
+    assert (custom.weight.detach().numpy() == 0.5).all()
     with pytest.raises(ValueError, match="unknown init"):
         nn.Linear(3, 2, init="glorious")
 
@@ -233,8 +233,8 @@ def test_linear_matches_torch_forward_and_backward():
     lin = nn.Linear(6, 4)
     tl = torch.nn.Linear(6, 4).double()
     with torch.no_grad():
-        tl.weight.copy_(torch.tensor(lin.weight.numpy()))
-        tl.bias.copy_(torch.tensor(lin.bias.numpy()))
+        tl.weight.copy_(torch.tensor(lin.weight.detach().numpy()))
+        tl.bias.copy_(torch.tensor(lin.bias.detach().numpy()))
     x = RNG.standard_normal((5, 6))
     xo, xt = _t(x), torch.tensor(x, requires_grad=True)
     (lin(xo) ** 2).sum().backward()
@@ -258,22 +258,22 @@ def test_init_gains_and_fans():
         init.xavier_uniform_(tg.zeros(3))
     t = tg.zeros(200, 300)
     init.xavier_normal_(t, gain=2.0)
-    assert abs(t.numpy().std() - 2 * math.sqrt(2 / 500)) < 0.03 * 2 * math.sqrt(2 / 500)
+    assert abs(t.detach().numpy().std() - 2 * math.sqrt(2 / 500)) < 0.03 * 2 * math.sqrt(2 / 500)
     init.kaiming_uniform_(t, mode="fan_out", nonlinearity="relu")
-    assert np.abs(t.numpy()).max() <= math.sqrt(2) * math.sqrt(3 / 200)
+    assert np.abs(t.detach().numpy()).max() <= math.sqrt(2) * math.sqrt(3 / 200)
     init.normal_(t, 3.0, 0.1)
-    assert abs(t.numpy().mean() - 3.0) < 0.01
+    assert abs(t.detach().numpy().mean() - 3.0) < 0.01
     init.uniform_(t, -2, -1)
-    assert t.numpy().min() >= -2 and t.numpy().max() < -1
+    assert t.detach().numpy().min() >= -2 and t.detach().numpy().max() < -1
     conv_w = tg.zeros(8, 4, 3, 3)  # fans include the receptive field
     assert init._calculate_fan_in_and_fan_out(conv_w) == (36, 72)
 
 
 def test_init_is_reproducible_with_manual_seed():
     tg.manual_seed(3)
-    a = nn.Linear(5, 5).weight.numpy().copy()
+    a = nn.Linear(5, 5).weight.detach().numpy().copy()
     tg.manual_seed(3)
-    b = nn.Linear(5, 5).weight.numpy().copy()
+    b = nn.Linear(5, 5).weight.detach().numpy().copy()
     np.testing.assert_array_equal(a, b)
 
 
@@ -301,7 +301,7 @@ def test_activation_formula_and_gradcheck(mod, ref, name, kw):
     z = RNG.standard_normal((4, 5)) * 2
     x = _t(z)
     if ref is not None:
-        np.testing.assert_allclose(mod(x).numpy(), ref(z), rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(mod(x).detach().numpy(), ref(z), rtol=1e-10, atol=1e-14)
     # `* 1.0`: Identity returns its input itself, and gradcheck perturbs the input in place
     assert tg.gradcheck(lambda x: mod(x) * 1.0, (x,))
     assert tg.gradgradcheck(lambda x: mod(x) * 1.0, (x,))
@@ -314,7 +314,7 @@ def test_activation_matches_torch(mod, ref, name, kw):
     g = RNG.standard_normal((4, 5))
     x, xt = _t(z), torch.tensor(z, requires_grad=True)
     y, yt = mod(x), getattr(torch.nn, name)(**kw)(xt)
-    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-14)
     y.backward(tg.Tensor(g))
     yt.backward(torch.tensor(g))
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-13)
@@ -334,7 +334,7 @@ def test_functional_activations_match_modules():
         (F.log_softmax(x, 1), nn.LogSoftmax(1)(x)),
     ]
     for a, b in pairs:
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
 
 
 def test_flatten():
@@ -351,7 +351,7 @@ def test_flatten():
 def test_dropout_train_mode_zeros_and_scales():
     d = nn.Dropout(0.3)
     x = tg.ones(200, 500)
-    y = d(x).numpy()
+    y = d(x).detach().numpy()
     kept = y != 0
     assert abs(kept.mean() - 0.7) < 0.01
     np.testing.assert_allclose(y[kept], 1 / 0.7)
@@ -362,7 +362,7 @@ def test_dropout_gradient_uses_the_same_mask():
     x = _t(np.ones((50, 40)))
     y = nn.Dropout(0.5)(x)
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), y.numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), y.detach().numpy())
 
 
 def test_dropout_gradcheck_with_a_fixed_mask():
@@ -382,7 +382,7 @@ def test_dropout_eval_mode_and_edge_probabilities():
     d = nn.Dropout(0.5).eval()
     assert d(x) is x
     assert nn.Dropout(0.0)(x) is x
-    np.testing.assert_array_equal(nn.Dropout(1.0)(x).numpy(), 0.0)
+    np.testing.assert_array_equal(nn.Dropout(1.0)(x).detach().numpy(), 0.0)
     assert F.dropout(x, 0.9, training=False) is x
     with pytest.raises(ValueError, match="p must be in"):
         nn.Dropout(1.5)
@@ -394,11 +394,11 @@ def test_dropout_eval_mode_and_edge_probabilities():
 def test_batchnorm_train_mode_matches_formula_and_updates_running_stats():
     bn = nn.BatchNorm1d(3, momentum=0.2)
     z = RNG.standard_normal((8, 3)) * 2 + 1
-    y = bn(_t(z, grad=False)).numpy()
+    y = bn(_t(z, grad=False)).detach().numpy()
     mean, var = z.mean(0), z.var(0)
     np.testing.assert_allclose(y, (z - mean) / np.sqrt(var + 1e-5), rtol=1e-12)
-    np.testing.assert_allclose(bn.running_mean.numpy(), 0.2 * mean, rtol=1e-12)
-    np.testing.assert_allclose(bn.running_var.numpy(), 0.8 + 0.2 * z.var(0, ddof=1), rtol=1e-12)
+    np.testing.assert_allclose(bn.running_mean.detach().numpy(), 0.2 * mean, rtol=1e-12)
+    np.testing.assert_allclose(bn.running_var.detach().numpy(), 0.8 + 0.2 * z.var(0, ddof=1), rtol=1e-12)
     assert int(bn.num_batches_tracked.item()) == 1
 
 
@@ -408,12 +408,12 @@ def test_batchnorm_eval_mode_uses_running_stats():
         bn(_t(RNG.standard_normal((8, 3)) * 3, grad=False))
     bn.eval()
     z = RNG.standard_normal((2, 3))
-    y = bn(_t(z, grad=False)).numpy()
-    rm, rv = bn.running_mean.numpy(), bn.running_var.numpy()
+    y = bn(_t(z, grad=False)).detach().numpy()
+    rm, rv = bn.running_mean.detach().numpy(), bn.running_var.detach().numpy()
     np.testing.assert_allclose(y, (z - rm) / np.sqrt(rv + 1e-5), rtol=1e-12)
     before = rm.copy()
     bn(_t(z, grad=False))
-    np.testing.assert_array_equal(bn.running_mean.numpy(), before)  # eval leaves the state alone
+    np.testing.assert_array_equal(bn.running_mean.detach().numpy(), before)  # eval leaves the state alone
     bn(_t(z[:1], grad=False))  # one sample is fine in eval mode
 
 
@@ -462,25 +462,27 @@ def test_batchnorm_matches_torch_train_then_eval(kwargs, shape):
         init.normal_(ours.weight)
         init.normal_(ours.bias)
         with torch.no_grad():
-            theirs.weight.copy_(torch.tensor(ours.weight.numpy()))
-            theirs.bias.copy_(torch.tensor(ours.bias.numpy()))
+            theirs.weight.copy_(torch.tensor(ours.weight.detach().numpy()))
+            theirs.bias.copy_(torch.tensor(ours.bias.detach().numpy()))
     for step in range(4):
         z = RNG.standard_normal(shape) * (step + 1) + step
         g = RNG.standard_normal(shape)
         x, xt = _t(z), torch.tensor(z, requires_grad=True)
         y, yt = ours(x), theirs(xt)
-        np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-12)
         y.backward(tg.Tensor(g))
         yt.backward(torch.tensor(g))
         np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-11)
     if ours.track_running_stats:
-        np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), rtol=1e-12)
-        np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(ours.running_mean.detach().numpy(), theirs.running_mean.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(ours.running_var.detach().numpy(), theirs.running_var.detach().numpy(), rtol=1e-12)
         assert int(ours.num_batches_tracked.item()) == int(theirs.num_batches_tracked)
     ours.eval()
     theirs.eval()
     z = RNG.standard_normal(shape)
-    np.testing.assert_allclose(ours(_t(z)).numpy(), theirs(torch.tensor(z)).detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        ours(_t(z)).detach().numpy(), theirs(torch.tensor(z)).detach().numpy(), rtol=1e-10, atol=1e-12
+    )
 
 
 # --------------------------------------------------------------------------- clipping and L2
@@ -531,15 +533,17 @@ def test_l2_penalty_gradient_equals_weight_decay():
     w = nn.Parameter(RNG.standard_normal((3, 2)))
     b = nn.Parameter(RNG.standard_normal(2))
     pen = l2_penalty([w, b], 0.1)
-    np.testing.assert_allclose(pen.numpy(), 0.05 * ((w.numpy() ** 2).sum() + (b.numpy() ** 2).sum()), rtol=1e-12)
+    np.testing.assert_allclose(
+        pen.detach().numpy(), 0.05 * ((w.detach().numpy() ** 2).sum() + (b.detach().numpy() ** 2).sum()), rtol=1e-12
+    )
     pen.backward()
-    np.testing.assert_allclose(w.grad.numpy(), 0.1 * w.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), 0.1 * w.detach().numpy(), rtol=1e-12)
     # one SGD step on the penalty equals one step with weight_decay on a zero loss
-    w2 = nn.Parameter(w.numpy().copy())
+    w2 = nn.Parameter(w.detach().numpy().copy())
     w2.grad = tg.zeros(3, 2)
     optim.SGD([w2], lr=0.5, weight_decay=0.1).step()
     optim.SGD([w], lr=0.5).step()
-    np.testing.assert_allclose(w.numpy(), w2.numpy(), rtol=1e-14)
+    np.testing.assert_allclose(w.detach().numpy(), w2.detach().numpy(), rtol=1e-14)
     with pytest.raises(ValueError, match="lam"):
         l2_penalty([w], -1.0)
 
@@ -593,14 +597,14 @@ def test_parameters_to_vector_and_back():
     params = list(model.parameters())
     vec = parameters_to_vector(params)
     assert vec.shape == (3 * 4 + 4 + 4 * 2 + 2,)
-    np.testing.assert_array_equal(vec.numpy()[:12], params[0].numpy().reshape(-1))
+    np.testing.assert_array_equal(vec.detach().numpy()[:12], params[0].detach().numpy().reshape(-1))
     vec.sum().backward()  # differentiable: every parameter gets a gradient of ones
     assert all(np.all(p.grad.numpy() == 1) for p in params)
     new = tg.Tensor(np.arange(vec.size, dtype=np.float64))
     vector_to_parameters(new, params)
-    np.testing.assert_array_equal(parameters_to_vector(params).numpy(), new.numpy())
-    before = [p.numpy().copy() for p in params]
+    np.testing.assert_array_equal(parameters_to_vector(params).detach().numpy(), new.detach().numpy())
+    before = [p.detach().numpy().copy() for p in params]
     with pytest.raises(ValueError, match="vector has 5 values, parameters take 26"):
         vector_to_parameters(tg.Tensor(np.zeros(5)), params)
     for p, b in zip(params, before):  # a wrong vector changes nothing
-        np.testing.assert_array_equal(p.numpy(), b)
+        np.testing.assert_array_equal(p.detach().numpy(), b)

@@ -363,3 +363,42 @@ def test_hips_value_only_examples():
     assert np.shape(x) == (4,) and np.ndim(x) == 1 and np.size(x) == 4
     assert np.isnan(x).sum() == 0 and np.isfinite(x).all()
     assert (np.greater(x, 0) == (V > 0)).all()
+
+
+def test_dtype_constructors_refuse_a_tracked_tensor():
+    scalars = [
+        (q, getattr(mod, name))
+        for q, mod, name in _kinds("class")
+        if issubclass(getattr(mod, name), numpy.number)
+        and not issubclass(getattr(mod, name), numpy.timedelta64)  # not a number to convert
+        and not getattr(mod, name).__subclasses__()
+    ]
+    assert {"float64", "float32", "int64", "complex128"} <= {q for q, _ in scalars}
+    for _qual, cls in scalars:
+        with pytest.raises(RuntimeError, match=r"requires grad.*\.detach\(\)"):
+            cls(Tensor(1.2, requires_grad=True))
+        assert cls(Tensor(1.0)) == 1  # a constant converts, as before
+
+
+def test_no_class_hands_out_the_values_of_a_tracked_tensor():
+    """Calling any class of the namespace with a tracked tensor raises, or gives an object that
+    holds no NumPy copy of its values (a dtype, finfo, a string, an iterator over the tensor)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for qual, mod, name in _kinds("class"):
+            cls = getattr(mod, name)
+            if issubclass(cls, BaseException):
+                continue
+            try:
+                out = cls(_tracked())
+            except Exception:
+                continue
+            assert not isinstance(out, (numpy.ndarray, numpy.number, float, int)), qual
+
+
+def test_index_helpers():
+    x = _tracked()
+    assert np.s_[x] is x and np.index_exp[x] == (x,)  # an index, not a conversion
+    assert _table.kind(np, "r_") == "differentiable" == _table.kind(np, "c_")
+    with pytest.raises(RuntimeError, match=r"\.detach\(\)"):
+        np.mgrid[0 : x[0] : x[1]]  # a step count read from a tensor that requires grad

@@ -51,7 +51,7 @@ def _run_pair(our_cls, torch_cls, kwargs, steps=100, groups=False, torch_kwargs=
         theirs.zero_grad()
         _loss_torch(tw, tb).backward()
         theirs.step()
-    return (w.numpy(), b.numpy()), (tw.detach().numpy(), tb.detach().numpy())
+    return (w.detach().numpy(), b.detach().numpy()), (tw.detach().numpy(), tb.detach().numpy())
 
 
 CASES = [
@@ -114,14 +114,14 @@ def test_adagrad_momentum_follows_its_formula():
         _loss_ours(w, b).backward()
         grads = [w.grad.numpy().copy(), b.grad.numpy().copy()]
         # the reference is evaluated at the same point as ours
-        np.testing.assert_allclose(w.numpy(), ref[0], atol=1e-12)
+        np.testing.assert_allclose(w.detach().numpy(), ref[0], atol=1e-12)
         opt.step()
         for i, g in enumerate(grads):
             G[i] += g * g
             V[i] = 0.9 * V[i] + 0.05 * g / (np.sqrt(G[i]) + 1e-8)
             ref[i] = ref[i] - V[i]
-    np.testing.assert_allclose(w.numpy(), ref[0], atol=1e-12)
-    np.testing.assert_allclose(b.numpy(), ref[1], atol=1e-12)
+    np.testing.assert_allclose(w.detach().numpy(), ref[0], atol=1e-12)
+    np.testing.assert_allclose(b.detach().numpy(), ref[1], atol=1e-12)
 
 
 def test_sgd_is_the_lecture_update_rule():
@@ -131,7 +131,7 @@ def test_sgd_is_the_lecture_update_rule():
     _loss_ours(w, b).backward()
     g = w.grad.numpy().copy()
     optim.SGD([w, b], lr=0.3).step()
-    np.testing.assert_allclose(w.numpy(), W0 - 0.3 * g, atol=1e-15)
+    np.testing.assert_allclose(w.detach().numpy(), W0 - 0.3 * g, atol=1e-15)
 
 
 def test_step_does_not_touch_gradient_array_and_bumps_version():
@@ -152,7 +152,7 @@ def test_parameters_without_grad_are_skipped():
     opt = optim.SGD([w, b], lr=0.1, momentum=0.9)
     (w.sum()).backward()
     opt.step()
-    np.testing.assert_array_equal(b.numpy(), B0)
+    np.testing.assert_array_equal(b.detach().numpy(), B0)
     assert b not in opt.state or not opt.state[b]
 
 
@@ -215,7 +215,7 @@ def test_state_dict_layout_like_torch_and_roundtrip():
     assert set(sd["state"][0]) == {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
     assert sd["state"][0]["step"] == 3
     # a fresh optimizer on copies continues exactly as the original
-    w2, b2 = nn.Parameter(w.numpy().copy()), nn.Parameter(b.numpy().copy())
+    w2, b2 = nn.Parameter(w.detach().numpy().copy()), nn.Parameter(b.detach().numpy().copy())
     opt2 = optim.Adam([w2, b2], lr=0.5)
     opt2.load_state_dict(sd)
     assert opt2.param_groups[0]["lr"] == 0.01 and opt2.param_groups[0]["amsgrad"] is True
@@ -224,7 +224,7 @@ def test_state_dict_layout_like_torch_and_roundtrip():
             o.zero_grad()
             _loss_ours(pw, pb).backward()
             o.step()
-    np.testing.assert_array_equal(w.numpy(), w2.numpy())
+    np.testing.assert_array_equal(w.detach().numpy(), w2.detach().numpy())
     # loaded buffers are copies, not shared with the source optimizer
     assert opt2.state[w2]["exp_avg"].data is not opt.state[w]["exp_avg"].data
 
@@ -366,5 +366,5 @@ def test_optimizers_run_on_every_device_with_the_same_result(device, name):
             _loss_ours(model.weight.cpu(), model.bias.cpu()).backward()
             opt.step()
         assert model.weight.device == dev and opt.state[model.weight]
-        results.append(model.weight.numpy())
+        results.append(model.weight.detach().numpy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-12)

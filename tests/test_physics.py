@@ -22,7 +22,7 @@ EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 
 
 def to_numpy(x):
-    return x.numpy() if isinstance(x, Tensor) else backend.to_numpy(x)
+    return x.detach().numpy() if isinstance(x, Tensor) else backend.to_numpy(x)
 
 
 def load_example(name: str):
@@ -233,7 +233,7 @@ def test_pinn_loss_gradient_matches_pytorch():
     assert abs(loss.item() - tloss.item()) < 1e-13
     assert ours[-1] is None and theirs[-1] is None
     for a, b in zip(ours[:-1], theirs[:-1]):
-        np.testing.assert_allclose(to_numpy(a), b.numpy(), rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(to_numpy(a), b.detach().numpy(), rtol=1e-10, atol=1e-13)
 
 
 # ============================================================================ collocation points

@@ -38,15 +38,15 @@ def test_model_round_trip(tmp_path):
     fresh = _model()
     fresh.load_state_dict(loaded)
     for (k, a), b in zip(model.state_dict().items(), fresh.state_dict().values()):
-        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy(), err_msg=k)
         assert a.dtype == b.dtype and a.shape == b.shape
     model.eval()
     fresh.eval()
     x = tg.Tensor(RNG.standard_normal((2, 4)))
-    np.testing.assert_array_equal(model(x).numpy(), fresh(x).numpy())
+    np.testing.assert_array_equal(model(x).detach().numpy(), fresh(x).detach().numpy())
     # a model file is a plain .npz that NumPy reads, named by parameter
     with np.load(path) as raw:
-        np.testing.assert_array_equal(raw["0.weight"], model[0].weight.numpy())
+        np.testing.assert_array_equal(raw["0.weight"], model[0].weight.detach().numpy())
 
 
 def test_optimizer_round_trip_continues_identically(tmp_path):
@@ -69,7 +69,7 @@ def test_optimizer_round_trip_continues_identically(tmp_path):
     RNG.bit_generator.state = state  # the same batches for the copy
     _train(model2, opt2)
     for a, b in zip(model.parameters(), model2.parameters()):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
 
 
 def test_nested_values_survive(tmp_path):
@@ -156,7 +156,7 @@ def test_interrupted_save_leaves_old_file_intact(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["model.npz"]  # the temporary file was removed
     fresh = _model()
     fresh.load_state_dict(tg.load(path))
-    np.testing.assert_array_equal(fresh[0].weight.numpy(), old[0].weight.numpy())
+    np.testing.assert_array_equal(fresh[0].weight.detach().numpy(), old[0].weight.detach().numpy())
 
 
 def test_crash_inside_the_writer_leaves_old_file_intact(tmp_path, monkeypatch):

@@ -113,9 +113,9 @@ def test_attributes(device):
     assert x.device == device
     assert x.T.shape == (3, 2)
     assert_close(x.T, np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]).T)
-    arr = x.numpy()
+    arr = x.detach().numpy()
     assert isinstance(arr, np.ndarray) and arr.shape == (2, 3)
-    assert x.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    assert x.detach().tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
     assert x[1, 2].item() == 6.0 and isinstance(x[1, 2].item(), float)
     assert isinstance(Tensor(3, device=device).item(), int)
     assert float(Tensor([2.5], device=device)) == 2.5 and int(Tensor(7, device=device)) == 7
@@ -128,7 +128,7 @@ def test_attributes(device):
 
 def test_numpy_shares_memory_on_the_cpu():
     x = Tensor([1.0, 2.0])
-    assert np.shares_memory(x.numpy(), x.data)
+    assert np.shares_memory(x.detach().numpy(), x.data)
     assert np.asarray(x).tolist() == [1.0, 2.0]
 
 
@@ -199,7 +199,7 @@ def test_factories(device):
     x = Tensor(np.ones((2, 3), np.float32), device=device)
     for t, v in ((tg.zeros_like(x), 0.0), (tg.ones_like(x), 1.0)):
         assert t.shape == (2, 3) and t.dtype == np.float32 and t.device == device
-        assert (t.numpy() == v).all()
+        assert (t.detach().numpy() == v).all()
     assert tg.zeros_like(x, dtype="float64").dtype == np.float64
     w = tg.randn(3, 2, requires_grad=True, device=device)
     assert w.requires_grad and w.is_leaf and w.shape == (3, 2)
@@ -215,35 +215,35 @@ def test_factory_errors():
 
 
 def test_random_numbers(device):
-    r = tg.rand(10_000, device=device).numpy()
+    r = tg.rand(10_000, device=device).detach().numpy()
     assert r.min() >= 0.0 and r.max() < 1.0
     assert abs(r.mean() - 0.5) < 0.02
-    n = tg.randn(100, 100, device=device).numpy()
+    n = tg.randn(100, 100, device=device).detach().numpy()
     assert abs(n.mean()) < 0.05 and abs(n.std() - 1.0) < 0.05
     i = tg.randint(0, 5, (1000,), device=device)
-    assert i.dtype.kind == "i" and set(np.unique(i.numpy())) == {0, 1, 2, 3, 4}
+    assert i.dtype.kind == "i" and set(np.unique(i.detach().numpy())) == {0, 1, 2, 3, 4}
 
 
 def test_manual_seed_reproducibility(device):
     tg.manual_seed(123)
     a = [
-        tg.randn(3, 2, device=device).numpy(),
-        tg.rand(4, device=device).numpy(),
-        tg.randint(0, 100, 5, device=device).numpy(),
+        tg.randn(3, 2, device=device).detach().numpy(),
+        tg.rand(4, device=device).detach().numpy(),
+        tg.randint(0, 100, 5, device=device).detach().numpy(),
     ]
     tg.manual_seed(123)
     b = [
-        tg.randn(3, 2, device=device).numpy(),
-        tg.rand(4, device=device).numpy(),
-        tg.randint(0, 100, 5, device=device).numpy(),
+        tg.randn(3, 2, device=device).detach().numpy(),
+        tg.rand(4, device=device).detach().numpy(),
+        tg.randint(0, 100, 5, device=device).detach().numpy(),
     ]
     for u, v in zip(a, b):
         np.testing.assert_array_equal(u, v)
     tg.manual_seed(124)
-    assert not np.array_equal(tg.randn(3, 2, device=device).numpy(), a[0])
+    assert not np.array_equal(tg.randn(3, 2, device=device).detach().numpy(), a[0])
     tg.manual_seed(123)
     tg.randn(3, 2, device=device)
-    np.testing.assert_array_equal(tg.rand(4, device=device).numpy(), a[1])  # the stream continues
+    np.testing.assert_array_equal(tg.rand(4, device=device).detach().numpy(), a[1])  # the stream continues
 
 
 # ------------------------------------------------------------------------------- devices

@@ -26,7 +26,7 @@ def _train(model: nn.Module, seed: int, steps: int, start: threading.Barrier | N
     """Adam on a fixed regression problem, with an evaluation under no_grad() every few steps."""
     rng = np.random.default_rng(100 + seed)
     X = Tensor(rng.normal(size=(32, 3)))
-    y = Tensor(np.sin(X.numpy().sum(axis=1, keepdims=True)))
+    y = Tensor(np.sin(X.detach().numpy().sum(axis=1, keepdims=True)))
     opt = optim.Adam(model.parameters(), lr=1e-2)
     if start is not None:
         start.wait()  # both threads begin together, so that their steps interleave
@@ -38,7 +38,7 @@ def _train(model: nn.Module, seed: int, steps: int, start: threading.Barrier | N
         if step % 3 == 0:
             with tg.no_grad():
                 model(X[:4])
-    return [p.numpy().copy() for p in model.parameters()]
+    return [p.detach().numpy().copy() for p in model.parameters()]
 
 
 def test_two_threads_train_two_models_exactly_as_alone():

@@ -184,7 +184,7 @@ def test_fit_is_reproducible_with_seeds():
             progress=False,
             seed=7,
         )
-        runs.append((h["loss"], model[0].weight.numpy().copy()))
+        runs.append((h["loss"], model[0].weight.detach().numpy().copy()))
     assert runs[0][0] == runs[1][0]
     np.testing.assert_array_equal(runs[0][1], runs[1][1])
 
@@ -301,7 +301,7 @@ def test_early_stopping_restores_the_best_weights():
     snapshots = []
     # Validation targets are shuffled labels: the validation loss soon gets worse and never recovers.
     y_noise = np.random.default_rng(1).permutation(y)
-    record = LambdaCallback(on_epoch_end=lambda e, logs: snapshots.append(model[0].weight.numpy().copy()))
+    record = LambdaCallback(on_epoch_end=lambda e, logs: snapshots.append(model[0].weight.detach().numpy().copy()))
     stop = EarlyStopping("val_loss", patience=3)
     h = fit(
         model,
@@ -317,7 +317,7 @@ def test_early_stopping_restores_the_best_weights():
     best = int(np.argmin(h["val_loss"]))
     assert h.stopped_early and len(h) == best + 4 and stop.stopped_epoch == best + 3
     assert h.best_epoch == stop.best_epoch == best
-    np.testing.assert_array_equal(model[0].weight.numpy(), snapshots[best])
+    np.testing.assert_array_equal(model[0].weight.detach().numpy(), snapshots[best])
     assert f"early stopping after epoch {best + 4}" in h.stop_reason and f"best epoch {best + 1}" in h.stop_reason
 
 
@@ -489,7 +489,7 @@ def test_predict_returns_host_array():
     model = small_model()
     out = predict(model, X, batch_size=7)
     assert isinstance(out, np.ndarray) and out.shape == (30, 3)
-    np.testing.assert_allclose(out, model(tg.Tensor(X)).numpy())
+    np.testing.assert_allclose(out, model(tg.Tensor(X)).detach().numpy())
 
 
 def test_nan_in_the_data_is_refused():

@@ -26,7 +26,7 @@ def cross_entropy(logits, y):
 
 
 def accuracy(logits, y):
-    return float((logits.numpy().argmax(1) == y).mean())
+    return float((logits.detach().numpy().argmax(1) == y).mean())
 
 
 class Run:

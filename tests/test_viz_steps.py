@@ -23,7 +23,7 @@ def neuron(device="cpu"):
 
 
 def val(t):
-    return t.numpy().astype(float)
+    return t.detach().numpy().astype(float)
 
 
 def test_neuron_frames_follow_the_chain_rule(device):

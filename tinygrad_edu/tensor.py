@@ -176,8 +176,26 @@ class Tensor:
     # ------------------------------------------------------------------ conversion
 
     def numpy(self):
-        """The value as a host NumPy array (shares memory on the CPU, a copy from the GPU)."""
+        """The value as a host NumPy array (shares memory on the CPU, a copy from the GPU).
+
+        As in PyTorch, a tensor that requires grad refuses: ``t.detach().numpy()`` says that the
+        derivative is not wanted."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "numpy() of a Tensor that requires grad: the array would carry no derivative. Use "
+                "t.detach().numpy() instead (or t.item() to read a number, e.g. for logging)."
+            )
         return backend.to_numpy(self.data)
+
+    def _refuse_escape(self, what: str) -> None:
+        """Raise when ``what`` would silently drop this tensor's derivative (it requires grad and
+        grad mode is on); under ``no_grad`` or for constants conversions work."""
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(
+                f"{what} of a Tensor that requires grad would silently drop its derivative. Use "
+                "t.detach() if no derivative is wanted, t.item() to read a number (e.g. for logging), "
+                "or the differentiable functions of tinygrad_edu.numpy and Tensor methods."
+            )
 
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
@@ -186,12 +204,15 @@ class Tensor:
         return self.data.item()
 
     def tolist(self) -> Any:
+        self._refuse_escape("tolist()")
         return backend.to_numpy(self.data).tolist()
 
     def __float__(self) -> float:
+        self._refuse_escape("float()")
         return float(self.item())
 
     def __int__(self) -> int:
+        self._refuse_escape("int()")
         return int(self.item())
 
     def __bool__(self) -> bool:
@@ -213,8 +234,17 @@ class Tensor:
     __hash__ = object.__hash__  # tensors are hashable by identity, as in PyTorch
 
     def __array__(self, dtype: Any = None, copy: Any = None):
+        self._refuse_escape("Conversion to a NumPy array (numpy.asarray, numpy.float64(t), ...)")
         arr = backend.to_numpy(self.data)
         return arr if dtype is None else arr.astype(dtype)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy ufuncs on Tensors (``numpy.exp(t)``, ``ndarray % t``), as ``tinygrad_edu.numpy`` declares them."""
+        return _table().array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """NumPy functions on Tensors (``numpy.sum(t)``), as ``tinygrad_edu.numpy`` declares them."""
+        return _table().array_function(func, args, kwargs)
 
     def to(self, device: str | None = None, dtype: Any = None) -> Tensor:
         """This tensor on another device and/or in another dtype (differentiable)."""
@@ -1044,6 +1074,13 @@ class Tensor:
 
     def one_hot(self, num_classes: int = -1) -> Tensor:
         return one_hot(self, num_classes)
+
+
+def _table():
+    """The declared table of ``tinygrad_edu.numpy`` (imported late: it imports Tensor)."""
+    from tinygrad_edu.numpy import _table
+
+    return _table
 
 
 # Ops and the backward pass are looked up when a method runs, so they can import Tensor.

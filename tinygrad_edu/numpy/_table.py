@@ -193,3 +193,54 @@ def kind(module: Any, name: str) -> str:
     if name in getattr(module, "VALUE_ONLY", ()) or getattr(obj, "_kind", None) == "value":
         return "value"
     return getattr(obj, "_kind", "undeclared")
+
+
+# --------------------------------------------------------------------------- NumPy's protocols
+
+
+def _namespace_of(np_module_name: str) -> Any:
+    """The module of ``tinygrad_edu.numpy`` that stands for NumPy's module of this name, or None."""
+    import tinygrad_edu.numpy as tnp  # late: the namespace imports this module
+
+    ns: Any = tnp
+    for part in np_module_name.split(".")[1:]:
+        ns = getattr(ns, part, None)
+        if not isinstance(ns, types.ModuleType):
+            return None
+    return ns
+
+
+def array_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
+    """``Tensor.__array_ufunc__``: a differentiable ufunc runs the namespace's Tensor version (so
+    ``ndarray * t`` is a Tensor, as ``t * ndarray``), a value-only one gives a plain result, and
+    any other refuses a Tensor that requires grad while recording."""
+    name = ufunc.__name__
+    ns = _namespace_of("numpy")
+    k = kind(ns, name) if method == "__call__" and hasattr(ns, name) else "refused"
+    if k == "differentiable" and not kwargs:
+        return getattr(ns, name)(*inputs)
+    if k == "value":
+        return getattr(ns, name)(*inputs, **kwargs)
+    if tracked(inputs, kwargs):
+        what = f"numpy.{name}" + ("" if method == "__call__" else f".{method}")
+        reason = NO_RULE
+        if k == "differentiable":
+            reason = f"the options {sorted(kwargs)} (an out= array cannot hold a derivative) are not supported"
+        raise refusal(what, getattr(ns, "REFUSED", {}).get(name, reason))
+    return getattr(ufunc, method)(*values(inputs), **values(kwargs))
+
+
+def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
+    """``Tensor.__array_function__``: with a Tensor that requires grad while recording, a
+    differentiable function runs the namespace's Tensor version and any other refuses; value-only
+    functions give plain results; otherwise NumPy's function runs on the values, as for arrays."""
+    name = func.__name__
+    ns = _namespace_of(getattr(func, "__module__", None) or "")
+    k = kind(ns, name) if ns is not None and hasattr(ns, name) else "refused"
+    if k == "value":
+        return getattr(ns, name)(*args, **kwargs)
+    if tracked(args, kwargs):
+        if k == "differentiable":
+            return getattr(ns, name)(*args, **kwargs)
+        raise refusal(f"{func.__module__}.{name}", getattr(ns, "REFUSED", {}).get(name, NO_RULE))
+    return func(*values(args), **values(kwargs))
