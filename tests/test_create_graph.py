@@ -45,7 +45,9 @@ def _gradients(steps, w, create_graph: bool):
     out, leaves = run_engine(steps)
     loss = (out * Tensor(w)).sum()
     grads = autograd.grad(loss, leaves, create_graph=create_graph, allow_unused=True)
-    return [None if g is None else g.numpy() for g in grads], [s.params["value"].shape for s in steps if s.op == "leaf"]
+    return [None if g is None else g.detach().numpy() for g in grads], [
+        s.params["value"].shape for s in steps if s.op == "leaf"
+    ]
 
 
 def _torch_gradients(steps, w):
@@ -148,13 +150,17 @@ def test_cross_entropy_create_graph_gradient_is_the_plain_one_and_pytorchs(case)
     twrt = [xt, tt] if tprobs else [xt]
     tgrads = torch.autograd.grad(tloss, twrt, create_graph=True)
     for k, (plain, recorded, ref) in enumerate(zip(results[False], results[True], tgrads)):
-        np.testing.assert_allclose(recorded.numpy(), plain.numpy(), rtol=1e-12, atol=1e-15, err_msg=f"input {k}")
-        np.testing.assert_allclose(plain.numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-14, err_msg=f"input {k}")
+        np.testing.assert_allclose(
+            recorded.detach().numpy(), plain.detach().numpy(), rtol=1e-12, atol=1e-15, err_msg=f"input {k}"
+        )
+        np.testing.assert_allclose(
+            plain.detach().numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-14, err_msg=f"input {k}"
+        )
     # second derivative: d/dx <dL/dx, V>, against PyTorch
     v = np.random.default_rng(8).standard_normal(_LOGITS.shape)
     (hv,) = autograd.grad((results[True][0] * Tensor(v)).sum(), x)  # x: the create_graph=True run's
     (thv,) = torch.autograd.grad((tgrads[0] * torch.from_numpy(v)).sum(), xt)
-    np.testing.assert_allclose(hv.numpy(), thv.numpy(), rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(hv.detach().numpy(), thv.detach().numpy(), rtol=1e-9, atol=1e-13)
 
 
 def test_cross_entropy_probability_targets_smooth_then_weight():
@@ -166,7 +172,7 @@ def test_cross_entropy_probability_targets_smooth_then_weight():
     loss = F.cross_entropy(x, Tensor(_PROBS), weight=w, label_smoothing=eps, reduction="none")
     logp = _LOGITS - np.log(np.exp(_LOGITS).sum(1, keepdims=True))
     expected = -(w * ((1 - eps) * _PROBS + eps / 4) * logp).sum(1)
-    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-13)
+    np.testing.assert_allclose(loss.detach().numpy(), expected, rtol=1e-13)
     wrong = -(((1 - eps) * w * _PROBS + eps / 4) * logp).sum(1)
     assert np.abs(wrong - expected).max() > 1e-3  # the pin can tell the two orders apart
 

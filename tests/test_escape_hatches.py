@@ -49,13 +49,16 @@ def test_norm_at_the_zero_vector_has_gradient_zero_as_in_pytorch():
     numpy.testing.assert_array_equal(grad(lambda w: np.linalg.norm(w) ** 2)(numpy.zeros(3)), numpy.zeros(3))
 
 
-@pytest.mark.parametrize("name", ["det", "inv"])
-def test_linalg_functions_without_a_rule_refuse(name):
+@pytest.mark.parametrize("np_module", [np, numpy], ids=["tinygrad_edu.numpy", "numpy"])
+def test_linalg_det_and_inv_differentiate_or_refuse(np_module):
     A = numpy.array([[2.0, 1.0], [0.5, 3.0]])
-    with pytest.raises(TypeError, match=rf"linalg.{name} refuses a Tensor that requires grad.*{DETACH}"):
-        grad(lambda a: np.sum(getattr(np.linalg, name)(a)))(A)
-    with pytest.raises(TypeError, match=rf"numpy.linalg.{name} refuses"):
-        grad(lambda a: numpy.sum(getattr(numpy.linalg, name)(a)))(A)
+    Ai = numpy.linalg.inv(A)
+    # d det(A) / dA = det(A) A^-T;  d sum(A^-1) / dA = -A^-T 1 1^T A^-T
+    numpy.testing.assert_allclose(grad(lambda a: np_module.linalg.det(a))(A), numpy.linalg.det(A) * Ai.T)
+    expected = -Ai.T @ numpy.ones((2, 2)) @ Ai.T
+    numpy.testing.assert_allclose(grad(lambda a: np_module.sum(np_module.linalg.inv(a)))(A), expected)
+    with pytest.raises(TypeError, match=rf"linalg.lstsq refuses a Tensor that requires grad.*{DETACH}"):
+        grad(lambda a: np_module.sum(np_module.linalg.lstsq(a, numpy.ones(2))[0]))(A)
 
 
 def test_linspace_differentiates_in_start_and_stop():

@@ -92,7 +92,7 @@ def check_all(fn, np_fn, torch_fn, arrays, device, rng, rtol=1e-9, atol=1e-10, f
     touts = as_tuple(torch_fn(*ts))
     for o, t in zip(outs, touts):
         assert_close(o, t.detach().numpy(), rtol, atol, what="forward vs torch")
-    sum((t * torch.tensor(w.numpy())).sum() for t, w in zip(touts, ws)).backward()
+    sum((t * torch.tensor(w.detach().numpy())).sum() for t, w in zip(touts, ws)).backward()
     scalar(*xs).backward()
     for i, (x, t) in enumerate(zip(xs, ts)):
         if t.grad is None:  # torch treats the output as constant (the count of non-zeros)
