@@ -12,10 +12,13 @@ on one page do not meet).
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
+import string
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,111 +27,13 @@ from tinygrad_edu.tensor import Tensor
 from tinygrad_edu.viz.graph import Graph, array_text, draw_graph
 from tinygrad_edu.viz.steps import Frame, backward_steps
 
-_CSS = """
-body { font-family: Helvetica, Arial, sans-serif; margin: 12px; color: #222; }
-.tg-player { display: flex; flex-direction: column; gap: 8px; }
-.tg-controls { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
-.tg-controls button { font-size: 14px; padding: 3px 12px; }
-.tg-controls input[type=range] { flex: 1; min-width: 160px; }
-.tg-main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(300px, 2fr); gap: 14px; align-items: start; }
-/* Both panes fit the window and scroll on their own, so the controls, the graph and the numbers
-   stay in sight together; the graph pane follows the node being visited. */
-.tg-graph, .tg-panel { max-height: calc(100vh - 130px); overflow: auto; }
-.tg-graph { border: 1px solid #ddd; padding: 4px; }
-.tg-graph svg { display: block; max-width: 100%; height: auto; }
-.tg-panel { font-size: 13px; }
-.tg-panel h3 { margin: 4px 0 6px 0; font-size: 15px; }
-.tg-panel pre { background: #f7f7f7; padding: 6px; margin: 4px 0; white-space: pre-wrap; font-size: 12.5px; }
-.tg-adjoint { font-weight: bold; }
-table.tg-adj { border-collapse: collapse; font-size: 12px; margin-top: 6px; }
-table.tg-adj td, table.tg-adj th { border: 1px solid #ddd; padding: 2px 6px; text-align: left; vertical-align: top; }
-table.tg-adj tr.tg-changed td { background: #e7f6e7; }
-table.tg-adj tr.tg-current-row td { background: #fde2e2; }
-.tg-graph g.node.tg-current > :is(ellipse, polygon, path, rect) { stroke: #d62728; stroke-width: 4px; }
-.tg-graph g.node.tg-output > :is(ellipse, polygon, path, rect) { stroke: #d62728; stroke-width: 2.5px; }
-.tg-graph g.node.tg-receiving > :is(ellipse, polygon, path, rect) { stroke: #2ca02c; stroke-width: 3px; }
-.tg-graph g.node.tg-visited > :is(ellipse, polygon, path, rect) { stroke-dasharray: 2, 2; }
-.tg-graph g.edge.tg-flow > path { stroke: #2ca02c; stroke-width: 2.5px; }
-.tg-graph g.edge.tg-flow > polygon { fill: #2ca02c; stroke: #2ca02c; }
-.tg-legend { font-size: 12px; color: #555; }
-"""
+_TEMPLATES = resources.files("tinygrad_edu.viz") / "templates"
 
-_JS = """
-(function () {
-  const root = document.getElementById("tg-player");
-  const steps = JSON.parse(document.getElementById("tg-steps").textContent);
-  const slider = document.getElementById("tg-slider");
-  const playButton = document.getElementById("tg-play");
-  let k = 0, timer = null;
-  slider.max = steps.length - 1;
-  function el(id) { return document.getElementById(id); }
-  function node(id) { return root.querySelector('.tg-graph g[id="' + id + '"]'); }
-  function mark(ids, cls) { ids.forEach(function (id) { const n = node(id); if (n) n.classList.add(cls); }); }
-  function show(i) {
-    k = Math.max(0, Math.min(steps.length - 1, i));
-    const s = steps[k];
-    root.querySelectorAll(".tg-current, .tg-output, .tg-receiving, .tg-visited, .tg-flow").forEach(function (n) {
-      n.classList.remove("tg-current", "tg-output", "tg-receiving", "tg-visited", "tg-flow");
-    });
-    const adjoints = {}, visited = [];
-    for (let i = 0; i <= k; i++) {
-      Object.assign(adjoints, steps[i].changed);
-      if (i > 0 && i < k) visited.push(steps[i].current);
-    }
-    mark(visited, "tg-visited");
-    mark([s.current], "tg-current");
-    if (s.output) mark([s.output], "tg-output");
-    mark(s.receiving, "tg-receiving");
-    mark(s.edges, "tg-flow");
-    root.dataset.step = String(k);
-    root.dataset.current = s.current;
-    el("tg-step").textContent = "step " + k + " of " + (steps.length - 1);
-    el("tg-title").textContent = s.title;
-    el("tg-adjoint").textContent = s.adjoint;
-    el("tg-detail").textContent = s.detail;
-    document.querySelectorAll("table.tg-adj tr[data-node]").forEach(function (row) {
-      const id = row.dataset.node;
-      row.querySelector("td.tg-value").textContent = (id in adjoints) ? adjoints[id] : "\u2014";
-      row.classList.toggle("tg-changed", s.receiving.indexOf(id) >= 0);
-      row.classList.toggle("tg-current-row", id === s.output || id === s.current);
-    });
-    slider.value = String(k);
-    el("tg-prev").disabled = k === 0;
-    el("tg-next").disabled = k === steps.length - 1;
-    follow(node(s.current));
-  }
-  // Scroll the graph pane (only it: not the page around a notebook's frame) so that the visited
-  // node is in the middle of the pane whenever it is near an edge or out of sight.
-  function follow(n) {
-    if (!n) return;
-    const pane = root.querySelector(".tg-graph");
-    const p = pane.getBoundingClientRect(), r = n.getBoundingClientRect(), margin = 24;
-    if (r.top < p.top + margin || r.bottom > p.bottom - margin) {
-      pane.scrollTop += (r.top + r.bottom) / 2 - (p.top + p.bottom) / 2;
-    }
-    if (r.left < p.left + margin || r.right > p.right - margin) {
-      pane.scrollLeft += (r.left + r.right) / 2 - (p.left + p.right) / 2;
-    }
-  }
-  function stop() { if (timer) { clearInterval(timer); timer = null; } playButton.textContent = "\u25b6 play"; }
-  el("tg-prev").addEventListener("click", function () { stop(); show(k - 1); });
-  el("tg-next").addEventListener("click", function () { stop(); show(k + 1); });
-  el("tg-first").addEventListener("click", function () { stop(); show(0); });
-  el("tg-last").addEventListener("click", function () { stop(); show(steps.length - 1); });
-  slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
-  playButton.addEventListener("click", function () {
-    if (timer) { stop(); return; }
-    if (k === steps.length - 1) show(0);
-    playButton.textContent = "\u275a\u275a pause";
-    timer = setInterval(function () { show(k + 1); if (k >= steps.length - 1) stop(); }, INTERVAL);
-  });
-  document.addEventListener("keydown", function (e) {
-    if (e.key === "ArrowRight") { stop(); show(k + 1); }
-    else if (e.key === "ArrowLeft") { stop(); show(k - 1); }
-  });
-  show(0);
-})();
-"""
+
+@functools.cache
+def _template(name: str) -> str:
+    """A file of the page (HTML, CSS, JavaScript), shipped as package data in ``viz/templates``."""
+    return (_TEMPLATES / name).read_text(encoding="utf-8")
 
 
 def _text(t: Tensor | None, max_elements: int) -> str:
@@ -243,37 +148,15 @@ class BackwardPlayer:
             for v, n in self.graph.nodes.items()
             if n.kind == "tensor"
         )
-        js = _JS.replace("INTERVAL", str(self.interval_ms))
-        title = html.escape(self.title)
-        return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title><style>{_CSS}</style></head>
-<body>
-<div class="tg-player" id="tg-player" data-step="0">
-<h2 style="margin:0;font-size:18px">{title}</h2>
-<div class="tg-controls">
-<button id="tg-first" title="first step">|&#x25C0;</button>
-<button id="tg-prev" title="previous step (left arrow)">&#x25C0; prev</button>
-<button id="tg-play" title="play / pause">&#x25B6; play</button>
-<button id="tg-next" title="next step (right arrow)">next &#x25B6;</button>
-<button id="tg-last" title="last step">&#x25B6;|</button>
-<input type="range" id="tg-slider" min="0" max="0" step="1" value="0" aria-label="step">
-<span id="tg-step"></span>
-</div>
-<div class="tg-legend">red: the op the engine visits and the tensor it made; green: the inputs it sends
-gradients to (along the green arrows, against the forward direction); dashed: ops already visited.</div>
-<div class="tg-main">
-<div class="tg-graph">{self.graph.svg()}</div>
-<div class="tg-panel">
-<h3 id="tg-title"></h3>
-<div id="tg-adjoint" class="tg-adjoint"></div>
-<pre id="tg-detail"></pre>
-<table class="tg-adj"><tr><th>tensor</th><th>node</th><th>shape</th><th>adjoint dL/d(tensor) so far</th></tr>
-{rows}</table>
-</div></div></div>
-<script type="application/json" id="tg-steps">{data}</script>
-<script>{js}</script>
-</body></html>
-"""
+        return string.Template(_template("player.html")).substitute(
+            title=html.escape(self.title),
+            css=_template("player.css"),
+            js=_template("player.js"),
+            interval=self.interval_ms,
+            svg=self.graph.svg(),
+            rows=rows,
+            data=data,
+        )
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the page to ``path`` (atomically) and return the path."""
