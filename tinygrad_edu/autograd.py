@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tinygrad_edu import backend, derivative_text
-from tinygrad_edu.tensor import Tensor, storage_of
+from tinygrad_edu.tensor import UNSHARED, Tensor, storage_of
 
 _new = object.__new__
 _ARRAY_MODULES = backend.ARRAY_MODULES
@@ -32,14 +32,16 @@ class _Mode(threading.local):
     """The engine's switches: recording on or off, and anomaly detection.
 
     One set per thread, as in PyTorch: a thread that evaluates under ``no_grad()`` does not stop
-    another thread from recording. A new thread starts from the defaults below.
+    another thread from recording. Each thread starts from the defaults below.
     """
 
-    grad_enabled = True
-    detect_anomaly = False
-    # under detect_anomaly, while a backward rule runs: where its ops come from (they are checked
-    # as that rule's result, so that a NaN is blamed on the rule and not on a Div inside it)
-    anomaly_origin: str | None = None
+    def __init__(self) -> None:  # run once in each thread that uses the switches
+        # set on the instance, not the class: a thread's own attributes are found fastest
+        self.grad_enabled = True
+        self.detect_anomaly = False
+        # under detect_anomaly, while a backward rule runs: where its ops come from (they are
+        # checked as that rule's result, so that a NaN is blamed on the rule and not on a Div in it)
+        self.anomaly_origin: str | None = None
 
 
 _mode = _Mode()
@@ -154,7 +156,7 @@ class Function:
         derivative if the output had been changed in place since, so that is an error here.
         """
         out = self._out()
-        if out is not None and out._version != self._out_version:
+        if out is not None and out._vc.value != self._out_version:
             raise RuntimeError(
                 f"{self.name}: its output of shape {tuple(out.shape)} was modified in place (through it or a "
                 f"tensor sharing its memory) after it was computed (version {self._out_version} -> "
@@ -198,7 +200,8 @@ class Function:
         out = _new(Tensor)
         out.data = data
         out.device = fn.out_device or device
-        out.grad = out._ctx = out.name = out._vc = None
+        out.grad = out._ctx = out.name = None
+        out._vc = UNSHARED
         out.requires_grad = False
         if data.base is not None:  # a view (reshape, slicing, transpose, ...), maybe of an input
             _share_counter(fn, out, inputs)
@@ -208,13 +211,13 @@ class Function:
         if mode.grad_enabled:
             for t in inputs:
                 if t.requires_grad:
-                    if data.dtype.kind == "c":
+                    if data.dtype is not t.data.dtype and data.dtype.kind == "c":  # t is real
                         _refuse_complex(fn, data.dtype, inputs)
                     out.requires_grad = True
                     out._ctx = fn
                     fn.inputs = inputs
                     if cls.reads_inputs:
-                        fn._versions = [i._version for i in inputs]
+                        fn._versions = [i._vc.value for i in inputs]
                     fn._out = weakref.ref(out)
                     break
         return out
@@ -352,7 +355,7 @@ def _wanted_inputs(order: list[Tensor], targets: set[Tensor] | None) -> Callable
 def _call_rule(fn: Function, g: Tensor, need: list[bool], anomaly: bool) -> tuple[Tensor | None, ...]:
     """Run ``fn``'s backward rule on the adjoint ``g`` and refuse results that would be wrong."""
     for p, v in zip(fn.inputs, fn._versions):  # empty for rules that read no input values
-        if p._version != v:  # changed in place since the forward pass: the rule would use new values
+        if p._vc.value != v:  # changed in place since the forward pass: the rule would use new values
             _raise_modified(fn)
     fn.needs_input_grad = need
     in_grads = run_rule(fn, g) if anomaly else fn.backward(g)

@@ -45,6 +45,12 @@ class VersionCounter:
         self.value = 0
 
 
+# The counter of every tensor until it is changed in place or shares its memory: version 0, and
+# never incremented (Tensor._counter swaps in a counter of its own first), so that making a tensor
+# allocates nothing and reading a version is one attribute away.
+UNSHARED = VersionCounter()
+
+
 def storage_of(array: Any) -> Any:
     """The object that owns ``array``'s memory: the array itself unless it is a view.
 
@@ -92,7 +98,7 @@ class Tensor:
         self.grad: Tensor | None = None
         self.requires_grad = False
         self._ctx = None
-        self._vc = None
+        self._vc = UNSHARED
         if src is not None and _same_storage(self.data, src.data):  # no copy: the memory is shared
             self._vc = src._counter()
         self.name = name
@@ -108,20 +114,19 @@ class Tensor:
         t.grad = None
         t.requires_grad = False
         t._ctx = None
-        t._vc = None  # made on the first in-place change or sharing (most tensors need none)
+        t._vc = UNSHARED  # a counter of its own comes with the first in-place change or sharing
         t.name = None
         return t
 
     @property
     def _version(self) -> int:
         """How many in-place changes the memory of this tensor has seen (through any alias)."""
-        vc = self._vc
-        return 0 if vc is None else vc.value
+        return self._vc.value
 
     def _counter(self) -> VersionCounter:
         """The version counter of this tensor's memory, made on first use, to share with an alias."""
         vc = self._vc
-        if vc is None:
+        if vc is UNSHARED:
             vc = self._vc = VersionCounter()
         return vc
 
