@@ -335,13 +335,16 @@ def cross_entropy(
         out = nn_ops.SoftmaxCrossEntropy.apply(x, t, index=None, weight=None, reduction=reduction, denom=n)
         return out.reshape(rest) if reduction == "none" else out
     y_safe, valid = _labels(target, n, c, x.device, ignore_index, op)
+    x = _skip_ignored(x, valid)
     xp = backend.xp(x.device)
     sample_w = None if w is None else w[y_safe]
     if valid is not None:
         sample_w = (sample_w if sample_w is not None else xp.ones(n, dtype=x.dtype)) * valid
     denom = float(sample_w.sum()) if sample_w is not None else float(n)
     if label_smoothing == 0.0:
-        out = nn_ops.SoftmaxCrossEntropy.apply(x, index=y_safe, weight=sample_w, reduction=reduction, denom=denom)
+        out = nn_ops.SoftmaxCrossEntropy.apply(
+            x, index=y_safe, weight=sample_w, reduction=reduction, denom=denom, counted=valid
+        )
         return out.reshape(rest) if reduction == "none" else out
     # label smoothing with indices, as PyTorch: (1 - eps) nll + eps * mean over classes of -w_c log p_c
     logp = x.log_softmax(1)
@@ -354,7 +357,26 @@ def cross_entropy(
     loss = nll * (1.0 - label_smoothing) + smooth * label_smoothing
     if reduction == "none":
         return loss.reshape(rest)
-    return loss.sum() * (1.0 / denom if denom else float("nan")) if reduction == "mean" else loss.sum()
+    return _weighted_mean(loss, denom, valid) if reduction == "mean" else loss.sum()
+
+
+def _skip_ignored(x: Tensor, valid: Any) -> Tensor:
+    """The rows of ignored samples set to 0: PyTorch skips them, so a NaN or infinity there must
+    not reach the loss (NaN * weight 0 is NaN) or the gradient."""
+    if valid is None:
+        return x
+    return x.where(Tensor._make(valid[:, None], x.device), 0.0)
+
+
+def _weighted_mean(loss: Tensor, denom: float, valid: Any) -> Tensor:
+    """sum(loss) / denom. When nothing counts (denom 0) the mean is NaN and, as PyTorch's, its
+    gradient is 0 for the ignored samples (``valid`` False) and NaN for the others."""
+    if denom:
+        return loss.sum() * (1.0 / denom)
+    xp = backend.xp(loss.device)
+    nan = float("nan")
+    factor = xp.full(loss.shape, nan, dtype=loss.dtype) if valid is None else xp.where(valid, nan, 0.0)
+    return (loss * Tensor._make(factor.astype(loss.dtype), loss.device)).sum() + nan
 
 
 def nll_loss(
@@ -373,6 +395,7 @@ def nll_loss(
     _check_nonempty(n, reduction, input, op)
     xp = backend.xp(x.device)
     y_safe, valid = _labels(target, n, c, x.device, ignore_index, op)
+    x = _skip_ignored(x, valid)
     valid = xp.ones(n, dtype=bool) if valid is None else valid
     if weight is not None:
         w = _array(weight, x.device).astype(x.dtype)
@@ -384,5 +407,4 @@ def nll_loss(
     loss = -x[xp.arange(n), y_safe] * Tensor._make(sample_w, x.device)
     if reduction == "none":
         return loss.reshape(rest)
-    denom = float(sample_w.sum())
-    return loss.sum() * (1.0 / denom if denom else float("nan")) if reduction == "mean" else loss.sum()
+    return _weighted_mean(loss, float(sample_w.sum()), valid) if reduction == "mean" else loss.sum()

@@ -69,8 +69,12 @@ class SoftmaxCrossEntropy(Function):
         dloss_i/dx_i = softmax(x_i) sum_c t_ic - t_i,     dloss_i/dt_i = -log softmax(x_i)
 
     The log-softmax is shifted by the row maximum, so huge logits neither overflow nor lose
-    precision. ``reduction`` is "none" (n values), "sum", or "mean" (sum / ``denom``).
+    precision. ``reduction`` is "none" (n values), "sum", or "mean" (sum / ``denom``). When
+    nothing counts (``denom`` 0: every sample ignored, or all weights 0) the mean is NaN and, as
+    PyTorch's, its gradient is 0 for the ignored samples (``counted`` False) and NaN for the others.
     """
+
+    counted = None  # with ignore_index: which samples count (None: all)
 
     local = ("dL/dx = dL/dloss (softmax(x) - onehot(y)), weighted", "dL/dt = -dL/dloss log softmax(x)")
 
@@ -101,7 +105,10 @@ class SoftmaxCrossEntropy(Function):
         if self.reduction == "none":
             col = g.reshape(n, 1)
         else:
-            col = g * (1.0 / self.denom if self.denom else float("nan")) if self.reduction == "mean" else g
+            col = g * (1.0 / self.denom) if self.reduction == "mean" and self.denom else g
+            if self.reduction == "mean" and not self.denom:  # nothing counted: NaN, but 0 where ignored
+                nan = float("nan")
+                col = g * (nan if self.counted is None else self.const(xp.where(self.counted, nan, 0.0).reshape(n, 1)))
         recording = is_grad_enabled()  # create_graph: build the softmax from x so it is differentiable
         has_t = len(self.inputs) > 1
         dx = dt = None

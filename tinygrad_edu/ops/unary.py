@@ -385,7 +385,11 @@ class Clip(Function):
 
 
 class Where(Function):
-    """z = x where cond else y (cond is a constant mask)."""
+    """z = x where cond else y (cond is a constant mask).
+
+    PyTorch's convention: the gradient is selected, so the input not chosen gets 0 even where
+    dL/dz is infinite or NaN (``where(x > 0, x, 0).log()`` at x < 0 gives x the gradient 0).
+    """
 
     local = ("dz/dx = [cond]", "dz/dy = [not cond]")
 
@@ -394,7 +398,7 @@ class Where(Function):
 
     def backward(self, g):
         x, y = self.inputs
-        mask = self.const(self.xp.broadcast_to(self.cond, g.shape).astype(g.dtype))
-        dx = (g * mask).sum_to(x.shape) if self.needs_input_grad[0] else None
-        dy = (g * (1.0 - mask)).sum_to(y.shape) if self.needs_input_grad[1] else None
+        mask = self.xp.broadcast_to(self.cond, g.shape)
+        dx = LocalSlope.apply(g, slope=mask.astype(g.dtype)).sum_to(x.shape) if self.needs_input_grad[0] else None
+        dy = LocalSlope.apply(g, slope=(~mask).astype(g.dtype)).sum_to(y.shape) if self.needs_input_grad[1] else None
         return dx, dy
