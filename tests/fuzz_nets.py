@@ -1,7 +1,8 @@
 """More ops for the fuzzer's table (imported by ``test_fuzz.py`` before it lists the names):
 convolution and pooling, batch normalization, the losses' options (class ``weight``,
-``ignore_index``, label smoothing, probability targets, ``nll_loss``), and the fused and multi-use patterns that the backward pass must add up correctly (a tensor used
-twice, ``x + y`` feeding two consumers, the fused tanh/sigmoid/affine rules inside a product).
+``ignore_index``, label smoothing, probability targets, ``nll_loss``), and the fused and
+multi-use patterns that the backward pass must add up correctly (a tensor used twice, ``x + y``
+feeding two consumers, the fused tanh/sigmoid/affine rules inside a product).
 
 Each op reshapes its operand as it needs (a 4-D image batch, an (N, C) matrix), so it applies to
 any value a program holds; the draw rules follow ``fuzz_ops.py``.

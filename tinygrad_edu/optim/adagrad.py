@@ -71,9 +71,12 @@ class Adagrad(Optimizer):
 class AdagradMomentum(Adagrad):
     """The lecture's Adagrad with momentum: the Adagrad-scaled step, accumulated with momentum.
 
-        G = G + g * g
-        v = mu v + eta g / (sqrt(G) + eps)        (v starts at zero)
+        g = grad + lambda theta;   t = t + 1;   eta_t = eta / (1 + (t - 1) lr_decay)
+        G = G + g * g             (G starts at initial_accumulator_value)
+        v = mu v + eta_t g / (sqrt(G) + eps)        (v starts at zero)
         theta <- theta - v
+
+    The step count t starts at 1, so the first step uses eta itself (as Adagrad's, and PyTorch's).
 
     The lecture's code accumulates the outer product g g^T and keeps its diagonal per *row*;
     this is the per-element version its formula intends. PyTorch has no twin of this rule.
