@@ -116,6 +116,16 @@ def test_ndarray_remainder_tensor_refuses_or_differentiates():
         numpy.testing.assert_allclose(g, -numpy.floor(m / x))
 
 
+def test_math_module_and_scipy_ufuncs_refuse():
+    import math
+
+    with pytest.raises(RuntimeError, match=rf"float\(\) of a Tensor that requires grad.*{DETACH}"):
+        grad(lambda a: math.exp(a))(1.2)
+    special = pytest.importorskip("scipy.special", reason="SciPy is optional here")
+    with pytest.raises(TypeError, match=rf"the ufunc 'expit' refuses.*{DETACH}"):
+        grad(lambda a: special.expit(a))(1.2)
+
+
 def test_float_int_tolist_inside_a_traced_function_refuse():
     for conv, name in [(float, "float"), (int, "int"), (lambda t: t.tolist(), "tolist")]:
         with pytest.raises(RuntimeError, match=rf"{name}\(\) of a Tensor that requires grad.*{DETACH}.*item\(\)"):

@@ -17,7 +17,7 @@ in :mod:`tinygrad_edu.numpy._table`):
   values), so NumPy's function runs on the values and returns a plain NumPy result, as in
   HIPS autograd: ``argmax``, ``argsort``, ``sign``, ``floor``, ``round``, ``allclose``,
   comparisons, ``shape``, ``ndim``, ``size``, ...
-- **refused** (every other NumPy function, e.g. ``cumsum``, ``np.linalg.det``): given a Tensor
+- **refused** (every other NumPy function, e.g. ``histogram``, ``np.linalg.lstsq``): given a Tensor
   that requires grad while grad mode is on, it raises a ``TypeError`` naming the function and
   pointing to ``.detach()``, instead of silently dropping the derivative. On plain arrays,
   detached tensors or under ``no_grad`` it is NumPy's own function.
@@ -41,7 +41,7 @@ object-array behaviour of NumPy < 1.24 that the course's network code relies on,
 #  3. Register a derivative test: a case in GRAD_CASES of tests/test_numpy_namespace.py (checked
 #     against finite differences, first and second order), or, when a test elsewhere already
 #     checks its derivative, an entry "name": "tests/test_x.py::test_name" in TESTED_ELSEWHERE.
-#     test_every_public_name_is_declared fails until one of the two exists.
+#     test_every_differentiable_name_has_a_derivative_test fails until one of the two exists.
 # A function without a derivative but useful on traced values goes into VALUE_ONLY instead.
 
 from __future__ import annotations

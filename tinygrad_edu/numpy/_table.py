@@ -222,7 +222,8 @@ def array_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     if k == "value":
         return getattr(ns, name)(*inputs, **kwargs)
     if tracked(inputs, kwargs):
-        what = f"numpy.{name}" + ("" if method == "__call__" else f".{method}")
+        what = f"numpy.{name}" if hasattr(ns.__dict__.get("_np"), name) else f"the ufunc {name!r}"  # scipy's too
+        what += "" if method == "__call__" else f".{method}"
         reason = NO_RULE
         if k == "differentiable":
             reason = f"the options {sorted(kwargs)} (an out= array cannot hold a derivative) are not supported"
