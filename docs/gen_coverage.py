@@ -11,7 +11,7 @@ given a derivative rule (``defvjp``, ``defvjp_argnum``, ``defjvp``, ``def_linear
 The status of each name is read from the namespaces' declared tables (``DIFFERENTIABLE``,
 ``VALUE_ONLY``, ``REFUSED``: :mod:`tinygrad_edu.numpy._table`), and the test that checks each
 derivative from the registries of the tests (``GRAD_CASES``/``TESTED_ELSEWHERE`` in
-``tests/test_numpy_namespace.py``, ``DERIVATIVE_TESTS`` in ``tests/test_scipy.py``).
+``tests/test_numpy_namespace.py``, ``DERIVATIVE_TESTS`` in ``tests/test_scipy*.py``).
 """
 
 from __future__ import annotations
@@ -140,10 +140,11 @@ def _test_registry() -> dict[str, str]:
         numpy_tests = importlib.import_module("test_numpy_namespace")
         scipy_tests = importlib.import_module("test_scipy")
         stats_tests = importlib.import_module("test_scipy_stats")
+        linalg_tests = importlib.import_module("test_scipy_linalg_signal")
     case = "tests/test_numpy_namespace.py::test_differentiable_name_matches_numpy_and_finite_differences"
     out = {f"numpy.{name}": f"{case}[{name}]" for name in numpy_tests.GRAD_CASES}
     out.update({f"numpy.{name}": where for name, where in numpy_tests.TESTED_ELSEWHERE.items()})
-    for registry in (scipy_tests.DERIVATIVE_TESTS, stats_tests.DERIVATIVE_TESTS):
+    for registry in (scipy_tests.DERIVATIVE_TESTS, stats_tests.DERIVATIVE_TESTS, linalg_tests.DERIVATIVE_TESTS):
         out.update({f"scipy.{name}": where for name, where in registry.items()})
     return out
 

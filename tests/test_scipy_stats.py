@@ -6,10 +6,12 @@ argument against central differences and ``gradgradcheck``, log-densities agains
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import scipy.stats as ss
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
@@ -20,6 +22,8 @@ from tinygrad_edu.scipy.stats import beta, chi2, dirichlet, gamma, poisson, t
 from tinygrad_edu.scipy.stats import multivariate_normal as mvn
 
 seeds = st.integers(0, 2**32 - 1)
+# each case draws only values (its shapes are fixed): a few seeds suffice; TG_HYPOTHESIS_EXAMPLES deepens it
+FEW = settings(SETTINGS, max_examples=int(os.environ.get("TG_HYPOTHESIS_EXAMPLES", "6")))
 K = np.array([0.0, 2.0, 5.0, 1.0])  # Poisson counts
 
 
@@ -137,7 +141,7 @@ def _spd_torch(c):
 
 
 @pytest.mark.parametrize("name", list(CASES))
-@SETTINGS
+@FEW
 @given(seed=seeds)
 def test_distribution_vs_scipy_finite_differences_and_second_order(name, seed, device):
     fn, sp_fn, draw, _ = CASES[name]
@@ -149,7 +153,7 @@ def test_distribution_vs_scipy_finite_differences_and_second_order(name, seed, d
 
 
 @pytest.mark.parametrize("name", [n for n, c in CASES.items() if c[3] is not None])
-@SETTINGS
+@FEW
 @given(seed=seeds)
 def test_distribution_against_torch(name, seed, device):
     fn, _, draw, torch_fn = CASES[name]

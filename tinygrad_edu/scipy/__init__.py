@@ -13,6 +13,6 @@ plain arrays it is SciPy's own. Every differentiable name is listed in its modul
 dropping its derivative.
 """
 
-from tinygrad_edu.scipy import special, stats
+from tinygrad_edu.scipy import linalg, signal, special, stats
 
-__all__ = ["special", "stats"]
+__all__ = ["linalg", "signal", "special", "stats"]
