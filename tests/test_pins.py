@@ -26,13 +26,13 @@ def test_adagrad_momentum_learning_rate_decay_counts_steps_from_one(lr_decay, we
     )
     theta, G, v = W0.copy(), np.full_like(W0, init), np.zeros_like(W0)
     for t in range(1, 6):
-        p.grad = Tensor(_grad_at(p.numpy()))
+        p.grad = Tensor(_grad_at(p.detach().numpy()))
         opt.step()
         g = _grad_at(theta) + weight_decay * theta
         G += g * g
         v = 0.8 * v + 0.1 / (1 + (t - 1) * lr_decay) * g / (np.sqrt(G) + 1e-8)
         theta = theta - v
-        np.testing.assert_allclose(p.numpy(), theta, rtol=1e-14, atol=1e-15, err_msg=f"step {t}")
+        np.testing.assert_allclose(p.detach().numpy(), theta, rtol=1e-14, atol=1e-15, err_msg=f"step {t}")
 
 
 @pytest.mark.parametrize(
