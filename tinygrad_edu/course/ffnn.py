@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import math
 import sys
-import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -353,42 +352,39 @@ class FFNN:
 
 
 class _Progress:
-    """One progress line, rewritten in place (at most ten times a second), as the lecture's bar."""
+    """The lecture's progress line, ``[=======>      ]  45.00%  train_error: ...``, drawn by tqdm."""
+
+    _NAMES = (("train_errors", "train_error"), ("train_accs", "train_acc"), ("val_errors", "val_error"))
+    _NAMES += (("val_accs", "val_acc"),)
 
     def __init__(self, epochs: int, enabled: bool) -> None:
-        self.epochs, self.enabled, self.last, self.width = epochs, enabled, 0.0, 0
-
-    def _write(self, text: str) -> None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        self.epochs, self.enabled, self.bar = epochs, enabled, None
 
     def header(self, text: str) -> None:
         if self.enabled:
-            self._write(text + "\n")
+            print(text, flush=True)
 
     def update(self, e: int, values: dict[str, float]) -> None:
-        now = time.perf_counter()
-        if not self.enabled or (now - self.last < 0.1 and e != self.epochs - 1):
+        if not self.enabled:
             return
-        self.last = now
-        done = (e + 1) / max(self.epochs, 1)
-        n = int(done * 40)
-        line = "  [" + "=" * n + (">" if n < 40 else "") + " " * (39 - n) + f"] {done:7.2%}"
-        for key, name in (
-            ("train_errors", "train_error"),
-            ("train_accs", "train_acc"),
-            ("val_errors", "val_error"),
-            ("val_accs", "val_acc"),
-        ):
-            if not math.isnan(values[key]):
-                line += f"  {name}: {values[key]:.4g}"
-        self._write("\r" + line.ljust(self.width))
-        self.width = len(line)
+        if self.bar is None:  # made at the first epoch, so that the header comes first
+            from tqdm import tqdm  # the text bar of the lecture, also in a notebook
+
+            self.bar = tqdm(
+                total=self.epochs,
+                file=sys.stdout,
+                ascii=" >=",
+                bar_format="  [{bar:40}] {percentage:6.2f}%  {desc}",  # the scores as the description
+                mininterval=0.1,
+            )
+        shown = [f"{name}: {values[key]:.4g}" for key, name in self._NAMES if not math.isnan(values[key])]
+        self.bar.set_description_str("  ".join(shown), refresh=False)
+        self.bar.update(e + 1 - self.bar.n)
 
     def message(self, text: str) -> None:
         if self.enabled:
-            self._write("\n" + text)
+            (self.bar.write if self.bar is not None else print)(text)
 
     def close(self) -> None:
-        if self.enabled and self.width:
-            self._write("\n")
+        if self.bar is not None:
+            self.bar.close()
