@@ -276,3 +276,17 @@ def test_std_of_equal_values_has_zero_gradient():
     one = Tensor([4.0], requires_grad=True)
     one.std().backward()
     assert one.grad.numpy().tolist() == [0.0]
+
+
+def test_norm_at_zero_has_zero_gradient_as_pytorch():
+    """The 2-norm of the zero vector (zero spread's twin): gradient 0 as torch.linalg.vector_norm's."""
+    torch = _torch()
+    import tinygrad_edu.numpy as tnp
+
+    for value in ([0.0, 0.0, 0.0], [[0.0, 0.0], [3.0, 4.0]]):
+        x = Tensor(np.array(value), requires_grad=True)
+        axis = None if x.ndim == 1 else 1
+        (tnp.linalg.norm(x, axis=axis) * 1.5).sum().backward()
+        xt = torch.tensor(value, dtype=torch.float64, requires_grad=True)
+        (torch.linalg.vector_norm(xt, dim=axis) * 1.5).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-14, atol=0)
