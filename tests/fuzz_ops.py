@@ -817,6 +817,21 @@ UNARY_15 = dict(
     ]
 )
 OPS.update(UNARY_15)
+# issue 15's special functions (tinygrad_edu/ops/special.py), in forms that apply to any value
+UNARY_SPECIAL = dict(
+    [
+        _unary("erfc", lambda x: x.erfc(), lambda x: _t().special.erfc(x)),
+        _unary("lgamma_sq", lambda x: (x * x + 0.5).lgamma(), lambda x: (x * x + 0.5).lgamma()),
+        _unary("digamma_sq", lambda x: (x * x + 0.5).digamma(), lambda x: (x * x + 0.5).digamma()),
+        _unary("polygamma1_sq", lambda x: (x * x + 0.5).polygamma(1), lambda x: (x * x + 0.5).polygamma(1)),
+        _unary(
+            "logit_sigmoid",
+            lambda x: (x.sigmoid() * 0.9 + 0.05).logit(),
+            lambda x: (x.sigmoid() * 0.9 + 0.05).logit(),
+        ),
+    ]
+)
+OPS.update(UNARY_SPECIAL)
 OPS["atan2"] = _binary(lambda x, y: x.atan2(y), lambda x, y: _t().atan2(x, y), smooth=False)  # poles at the origin
 OPS["hypot"] = _binary(lambda x, y: x.hypot(y), lambda x, y: _t().hypot(x, y), smooth=False)
 OPS["fmax"] = _binary(lambda x, y: x.fmax(y), lambda x, y: _t().fmax(x, y), smooth=False)
