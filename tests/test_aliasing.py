@@ -155,6 +155,46 @@ def change_of_inputs_no_rule_reads(lib):
     return [x]
 
 
+def input_of_a_layer(lib):
+    # dL/dW = dL/dz^T x reads the layer's input
+    model = lib.nn.Linear(3, 2).double()
+    x = lib.tensor([[1.0, 2.0, 3.0]])
+    loss = (model(x) ** 2).sum()
+    x.mul_(2.0)
+    loss.backward()
+    return list(model.parameters())
+
+
+def numerator_of_a_division(lib):
+    # dL/da = -x / a^2 reads the numerator x
+    x = lib.tensor([1.0, 2.0, 3.0], True)
+    a = lib.tensor([0.5, -1.0, 2.0], True)
+    y = (x / a).sum()
+    x.detach().mul_(4.0)
+    y.backward()
+    return [x, a]
+
+
+def change_of_a_factor_only_its_partners_gradient_reads(lib):
+    # x * a with only x requiring grad: dL/dx = a needs a, not x; PyTorch saves only a
+    x = lib.tensor([1.0, 2.0, 3.0], True)
+    a = lib.tensor([0.5, -1.0, 2.0])
+    y = (x * a).sum() + (x / a).sum()
+    x.detach().mul_(4.0)
+    y.backward()
+    return [x]
+
+
+def first_layer_weight_through_state_dict(lib):
+    # the input does not require grad, so the weight's value is not needed (dW = dL/dz^T x)
+    model = lib.nn.Linear(3, 2).double()
+    x = lib.tensor([[1.0, 2.0, 3.0]])
+    loss = (model(x) * lib.tensor([[1.0, -2.0]])).sum()
+    model.state_dict()["weight"].mul_(0.5)
+    loss.backward()
+    return list(model.parameters())
+
+
 RAISING = [
     detach_of_saved_input,
     reshape_view_of_saved_input,
@@ -163,8 +203,17 @@ RAISING = [
     view_of_saved_output_under_no_grad,
     detach_of_view_of_saved_output,
     weight_through_state_dict,
+    numerator_of_a_division,
+    input_of_a_layer,
 ]
-WORKING = [leaf_grad_then_optimizer_step, change_of_unrelated_alias, change_before_use, change_of_inputs_no_rule_reads]
+WORKING = [
+    change_of_a_factor_only_its_partners_gradient_reads,
+    first_layer_weight_through_state_dict,
+    leaf_grad_then_optimizer_step,
+    change_of_unrelated_alias,
+    change_before_use,
+    change_of_inputs_no_rule_reads,
+]
 
 
 @pytest.mark.parametrize("program", RAISING, ids=lambda p: p.__name__)

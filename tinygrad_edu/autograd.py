@@ -136,6 +136,15 @@ class Function:
     def forward(self, *xs: Any) -> Any:
         raise NotImplementedError
 
+    def reads_input(self, i: int) -> bool:
+        """Whether the rule reads input ``i``'s value for the gradients in ``needs_input_grad``.
+
+        True unless an op knows better: ``x * y`` reads y only for dL/dx. An input changed in
+        place since the forward pass is an error only where it is read (as PyTorch saves only
+        what the wanted gradients need).
+        """
+        return True
+
     def backward(self, grad: Tensor) -> Tensor | tuple[Tensor | None, ...] | None:
         raise NotImplementedError(f"{type(self).__name__} has no derivative rule")
 
@@ -354,10 +363,11 @@ def _wanted_inputs(order: list[Tensor], targets: set[Tensor] | None) -> Callable
 
 def _call_rule(fn: Function, g: Tensor, need: list[bool], anomaly: bool) -> tuple[Tensor | None, ...]:
     """Run ``fn``'s backward rule on the adjoint ``g`` and refuse results that would be wrong."""
+    fn.needs_input_grad = need
     for p, v in zip(fn.inputs, fn._versions):  # empty for rules that read no input values
         if p._vc.value != v:  # changed in place since the forward pass: the rule would use new values
             _raise_modified(fn)
-    fn.needs_input_grad = need
+            break
     in_grads = run_rule(fn, g) if anomaly else fn.backward(g)
     if type(in_grads) is not tuple:
         in_grads = (in_grads,)
@@ -370,7 +380,7 @@ def _call_rule(fn: Function, g: Tensor, need: list[bool], anomaly: bool) -> tupl
 
 def _raise_modified(fn: Function) -> None:
     for i, (t, v) in enumerate(zip(fn.inputs, fn._versions)):
-        if t._version != v:
+        if t._version != v and fn.reads_input(i):
             named = f" ({t.name!r})" if t.name else ""
             raise RuntimeError(
                 f"{fn.name}: input {i}{named} of shape {tuple(t.shape)} was modified in place (through it or a "

@@ -47,6 +47,9 @@ class Mul(Function):
     def forward(self, x, y):
         return x * y
 
+    def reads_input(self, i):
+        return self.needs_input_grad[1 - i]  # x only for dL/dy, y only for dL/dx
+
     def backward(self, g):
         x, y = self.inputs
         dx = (g * y).sum_to(x.shape) if self.needs_input_grad[0] else None
@@ -61,6 +64,9 @@ class Div(Function):
 
     def forward(self, x, y):
         return x / y
+
+    def reads_input(self, i):
+        return i == 1 or self.needs_input_grad[1]  # y for both gradients, x only for dL/dy
 
     def backward(self, g):
         x, y = self.inputs
@@ -212,6 +218,9 @@ class MatMul(Function):
                 f"({x.shape[-1]} columns against {w.shape[-2]} rows)"
             )
         return x @ w
+
+    def reads_input(self, i):
+        return self.needs_input_grad[1 - i]  # X only for dL/dW, W only for dL/dX
 
     def backward(self, g):
         x, w = self.inputs

@@ -44,6 +44,9 @@ class Linear(Function):
             out += b[0]  # into the fresh product: no extra temporary
         return out
 
+    def reads_input(self, i):
+        return i == 0 and self.needs_input_grad[1] or i == 1 and self.needs_input_grad[0]  # never b
+
     def backward(self, g):
         x, w = self.inputs[0], self.inputs[1]
         need = self.needs_input_grad
