@@ -187,6 +187,29 @@ def test_einsum_second_derivative(spec, shapes, device):
     assert tg.gradgradcheck(lambda *a: tg.einsum(spec, *a) ** 2, xs, atol=1e-6, rtol=1e-5)
 
 
+@FEW
+@given(
+    shapes=hnp.mutually_broadcastable_shapes(signature="(m,n),(n,p)->(m,p)", max_dims=2, min_side=0, max_side=3),
+    seed=seeds,
+)
+def test_einsum_and_matmul_over_broadcast_batches(shapes, seed, device):
+    """``...mn,...np->...mp`` against NumPy's matmul, on hypothesis-drawn batch shapes (empty ones too)."""
+    rng = np.random.default_rng(seed)
+    a, b = (rng.uniform(-1.5, 1.5, s) for s in shapes.input_shapes)
+    expected = np.matmul(a, b)
+    x, y = tensors([a, b], device, requires_grad=False)
+    assert_close(tg.einsum("...mn,...np->...mp", x, y), expected, rtol=1e-13, atol=1e-13, what="einsum")
+    assert_close(tnp.matmul(x, y), expected, rtol=1e-13, atol=1e-13, what="matmul")
+    check_fd(lambda p, q: tg.einsum("...mn,...np->...mp", p, q), [a, b], device, rng)
+    check_torch(
+        lambda p, q: tg.einsum("...mn,...np->...mp", p, q),
+        lambda p, q: torch_or_skip().einsum("...mn,...np->...mp", p, q),
+        [a, b],
+        device,
+        rng,
+    )
+
+
 @pytest.mark.parametrize(
     "spec,shapes,match",
     [
@@ -301,7 +324,10 @@ def test_products(name, device):
         check_torch(fn, TORCH_PRODUCTS[name], arrays, device, rng)
 
 
-@pytest.mark.parametrize("name", ["tensordot2", "kron-2d", "cross-batched", "inner-nd", "dot-[(2, 3), (4, 3, 2)]"])
+@pytest.mark.parametrize(
+    "name",
+    ["tensordot2", "kron-2d", "cross-batched", "cross-3-2", "inner-nd", "outer", "vdot", "dot-[(2, 3), (4, 3, 2)]"],
+)
 def test_products_second_derivative(name, device):
     fn, _, shapes = PRODUCTS[name]
     rng = np.random.default_rng(3)
@@ -388,3 +414,9 @@ def test_average_errors():
         tnp.average(x, weights=np.ones(3))
     with pytest.raises(ValueError, match="do not match axis"):
         tnp.average(x, axis=0, weights=np.ones(3))
+
+
+def test_average_second_derivative(device):
+    rng = np.random.default_rng(5)
+    x, w = tensors([rng.uniform(-1, 1, (2, 3)), rng.uniform(0.5, 1.5, (3,))], device)
+    assert tg.gradgradcheck(lambda a, v: tnp.average(a * a, axis=1, weights=v) ** 2, [x, w], atol=1e-6, rtol=1e-5)
