@@ -834,6 +834,11 @@ UNARY_SPECIAL = dict(
 OPS.update(UNARY_SPECIAL)
 OPS["atan2"] = _binary(lambda x, y: x.atan2(y), lambda x, y: _t().atan2(x, y), smooth=False)  # poles at the origin
 OPS["hypot"] = _binary(lambda x, y: x.hypot(y), lambda x, y: _t().hypot(x, y), smooth=False)
+# hypot's derivative at the origin is NaN (0/0, as PyTorch's); kept away from exact zeros, since where()'s
+# derivative multiplies by its mask (NaN * 0 = NaN) where PyTorch's selects (0)
+OPS["hypot"].applies = _no_zero
+# atan2 at the origin: first derivative 0 in both; the second is 0 here and NaN in PyTorch (a singular point)
+OPS["atan2"].applies = _no_zero
 OPS["fmax"] = _binary(lambda x, y: x.fmax(y), lambda x, y: _t().fmax(x, y), smooth=False)
 OPS["fmin"] = _binary(lambda x, y: x.fmin(y), lambda x, y: _t().fmin(x, y), smooth=False)
 OPS["remainder"] = _binary(lambda x, y: x % y, lambda x, y: _t().remainder(x, y), smooth=False, kind="away")

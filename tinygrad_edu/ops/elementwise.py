@@ -116,6 +116,7 @@ class Arctan2(Function):
     """z = atan2(y, x), the angle of the point (x, y).
 
     dL/dy = dL/dz x / (x^2 + y^2),  dL/dx = -dL/dz y / (x^2 + y^2),  and 0 at the origin (PyTorch's rule).
+    Its own derivative at the origin is 0 too (PyTorch's is NaN there).
     """
 
     local = ("dz/dy = x / (x^2 + y^2), 0 at the origin", "dz/dx = -y / (x^2 + y^2), 0 at the origin")
