@@ -486,7 +486,9 @@ def run_backward(
         return _deliver(adjoints, found, targets, root_grads)
 
 
-def _root_grad(t: Tensor, g: Any, what: str) -> Tensor:
+def seed_grad(t: Tensor, g: Any, what: str) -> Tensor:
+    """The seed ``dL/dt`` a backward pass from ``t`` starts with: ones for a one-element ``t``, else
+    ``g`` (checked: ``t`` must require grad and ``g`` must have its shape). ``what`` names the caller."""
     if not t.requires_grad:
         raise RuntimeError(
             f"{what}: the tensor of shape {tuple(t.shape)} does not require grad and was not made "
@@ -516,7 +518,7 @@ def backward(
     create_graph: bool = False,
 ) -> None:
     """Add ``d tensor / d leaf`` (times ``gradient``) into ``.grad`` of every leaf."""
-    g = _root_grad(tensor, gradient, "backward()")
+    g = seed_grad(tensor, gradient, "backward()")
     if retain_graph is None:
         retain_graph = create_graph
     run_backward([tensor], [g], retain_graph=retain_graph, create_graph=create_graph)
@@ -549,7 +551,7 @@ def grad(
     grad_outputs = list(grad_outputs)
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad(): {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
-    root_grads = [_root_grad(o, g, "grad()") for o, g in zip(outputs, grad_outputs)]
+    root_grads = [seed_grad(o, g, "grad()") for o, g in zip(outputs, grad_outputs)]
     if retain_graph is None:
         retain_graph = create_graph
     found = run_backward(outputs, root_grads, targets=inputs, retain_graph=retain_graph, create_graph=create_graph)

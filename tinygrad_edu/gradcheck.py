@@ -87,7 +87,9 @@ def _flat_output(fn: Callable, inputs: Sequence[Tensor]) -> Tensor:
     return concatenate([o.reshape(-1) for o in outs]) if len(outs) > 1 else outs[0].reshape(-1)
 
 
-def _analytic_jacobians(fn: Callable, inputs: Sequence[Tensor], wrt: list[int]) -> tuple[list[Any], int]:
+def analytic_jacobians(fn: Callable, inputs: Sequence[Tensor], wrt: list[int]) -> tuple[list[Any], int]:
+    """The Jacobian of ``fn``'s flattened output with respect to each input in ``wrt``, row by row by the
+    backward pass (one pass per output element); also the number of output elements."""
     y = _flat_output(fn, inputs)
     xp = y.xp
     m = y.shape[0]
@@ -106,7 +108,8 @@ def _analytic_jacobians(fn: Callable, inputs: Sequence[Tensor], wrt: list[int]) 
     return jac, m
 
 
-def _numerical_jacobians(fn: Callable, inputs: Sequence[Tensor], wrt: list[int], eps: float, m: int) -> list[Any]:
+def numerical_jacobians(fn: Callable, inputs: Sequence[Tensor], wrt: list[int], eps: float, m: int) -> list[Any]:
+    """The same Jacobians by central differences with step ``eps``, column by column (``m`` output elements)."""
     # Recording stays on: fn may itself differentiate (gradgradcheck's first derivative).
     jacs = []
     for i in wrt:
@@ -145,8 +148,8 @@ def gradcheck_report(
                 f"gradcheck: input {i} is {inputs[i].dtype}; finite differences need float64 "
                 "(create the inputs with dtype='float64')"
             )
-    analytic, m = _analytic_jacobians(fn, inputs, wrt)
-    numerical = _numerical_jacobians(fn, inputs, wrt, eps, m)
+    analytic, m = analytic_jacobians(fn, inputs, wrt)
+    numerical = numerical_jacobians(fn, inputs, wrt, eps, m)
     report = GradcheckReport(eps=eps, atol=atol, rtol=rtol)
     for i, a, n in zip(wrt, analytic, numerical):
         a, n = backend.to_numpy(a), backend.to_numpy(n)

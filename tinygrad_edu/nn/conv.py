@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tinygrad_edu.creation import zeros
 from tinygrad_edu.nn import init as nn_init
-from tinygrad_edu.nn.layers import BatchNorm1d, _empty
+from tinygrad_edu.nn.layers import BatchNorm1d
 from tinygrad_edu.nn.module import Module, Parameter
 from tinygrad_edu.ops import conv as conv_ops
 from tinygrad_edu.tensor import Tensor
@@ -81,13 +82,13 @@ class Conv2d(Module):
         self.groups = groups
         self.padding_mode = padding_mode
         shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(_empty(shape, device, dtype))
-        self.bias = Parameter(_empty((out_channels,), device, dtype)) if bias else None
+        self.weight = Parameter(zeros(*shape, dtype=dtype, device=device or "cpu"))
+        self.bias = Parameter(zeros(out_channels, dtype=dtype, device=device or "cpu")) if bias else None
         self.reset_parameters(init)
 
     def reset_parameters(self, init: str | Callable[[Tensor], Any] | None = None) -> None:
         """Draw new weights (PyTorch's default rule, or ``init``)."""
-        nn_init._reset_layer(self.weight, self.bias, init)
+        nn_init.init_layer_(self.weight, self.bias, init)
 
     def forward(self, x: Tensor) -> Tensor:
         return conv_ops.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)

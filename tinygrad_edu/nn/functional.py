@@ -20,7 +20,8 @@ _REDUCTIONS = ("mean", "sum", "none")
 # --------------------------------------------------------------------------- helpers
 
 
-def _check_reduction(reduction: str, op: str) -> None:
+def check_reduction(reduction: str, op: str) -> None:
+    """Raise a ValueError naming ``op`` unless ``reduction`` is ``"mean"``, ``"sum"`` or ``"none"``."""
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
@@ -198,14 +199,14 @@ def batch_norm(
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error: (1/n) sum_i (input_i - target_i)^2 (the lecture's OLS cost)."""
-    _check_reduction(reduction, "mse_loss")
+    check_reduction(reduction, "mse_loss")
     d = input - _as_target(target, input, "mse_loss")
     return _reduce(d * d, reduction)
 
 
 def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean absolute error: (1/n) sum_i |input_i - target_i|."""
-    _check_reduction(reduction, "l1_loss")
+    check_reduction(reduction, "l1_loss")
     return _reduce((input - _as_target(target, input, "l1_loss")).abs(), reduction)
 
 
@@ -214,7 +215,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reducti
 
     Each log is clamped at -100 as in PyTorch, so p = 0 or 1 gives a large finite loss.
     """
-    _check_reduction(reduction, "binary_cross_entropy")
+    check_reduction(reduction, "binary_cross_entropy")
     t = _as_target(target, input, "binary_cross_entropy")
     data = input.data
     if data.size and (float(data.min()) < 0.0 or float(data.max()) > 1.0):
@@ -235,7 +236,7 @@ def binary_cross_entropy_with_logits(
 
     loss = (1 - t) x + (1 + (pos_weight - 1) t) log(1 + e^-x)
     """
-    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    check_reduction(reduction, "binary_cross_entropy_with_logits")
     t = _as_target(target, input, "binary_cross_entropy_with_logits")
     sp = (-input).softplus(threshold=float("inf"))  # exact everywhere, as PyTorch's fused loss
     if pos_weight is not None:
@@ -306,7 +307,7 @@ def cross_entropy(
     Inputs may be (C,), (N, C) or (N, C, d1, ...). The common cases are one fused op.
     """
     op = "cross_entropy"
-    _check_reduction(reduction, op)
+    check_reduction(reduction, op)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
     if input.ndim == 0:
@@ -387,7 +388,7 @@ def nll_loss(
     Use after ``log_softmax``; the mean divides by sum_i w_{y_i}.
     """
     op = "nll_loss"
-    _check_reduction(reduction, op)
+    check_reduction(reduction, op)
     if input.ndim == 0:
         raise ValueError(f"{op}: input must have a class axis, got a 0-d tensor")
     x, target, rest = _class_axis_last(input, target, op)

@@ -163,7 +163,7 @@ def get_initializer(init: str | Callable[[Tensor], Any]) -> Callable[[Tensor], A
     return _BY_NAME[key]
 
 
-def _reset_layer(weight: Tensor, bias: Tensor | None, init: str | Callable[[Tensor], Any] | None = None) -> None:
+def init_layer_(weight: Tensor, bias: Tensor | None, init: str | Callable[[Tensor], Any] | None = None) -> None:
     """Initialize a layer's weight (out, ...) and bias: PyTorch's default rule, or ``init`` and zero bias.
 
     The default is ``kaiming_uniform_(weight, a=sqrt(5))``, i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and

@@ -6,17 +6,11 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
-from tinygrad_edu import backend
+from tinygrad_edu.creation import ones, zeros
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.nn import init as nn_init
 from tinygrad_edu.nn.module import Module, Parameter
 from tinygrad_edu.tensor import Tensor
-
-
-def _empty(shape: tuple[int, ...], device: str | None, dtype: Any) -> Any:
-    device = backend.check_device(device or "cpu")
-    dt = backend.get_default_dtype() if dtype is None else backend.dtype(dtype)
-    return backend.xp(device).zeros(shape, dtype=dt)
 
 
 class Linear(Module):
@@ -43,13 +37,13 @@ class Linear(Module):
                 raise ValueError(f"Linear: {name} must be a non-negative integer, got {v!r}")
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(_empty((out_features, in_features), device, dtype))
-        self.bias = Parameter(_empty((out_features,), device, dtype)) if bias else None
+        self.weight = Parameter(zeros(out_features, in_features, dtype=dtype, device=device or "cpu"))
+        self.bias = Parameter(zeros(out_features, dtype=dtype, device=device or "cpu")) if bias else None
         self.reset_parameters(init)
 
     def reset_parameters(self, init: str | Callable[[Tensor], Any] | None = None) -> None:
         """Draw new weights (PyTorch's default rule, or ``init``)."""
-        nn_init._reset_layer(self.weight, self.bias, init)
+        nn_init.init_layer_(self.weight, self.bias, init)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.linear(x, self.weight, self.bias)
@@ -106,16 +100,16 @@ class BatchNorm1d(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
+        device = device or "cpu"
         if affine:
-            self.weight = Parameter(_empty((num_features,), device, dtype) + 1.0)
-            self.bias = Parameter(_empty((num_features,), device, dtype))
+            self.weight = Parameter(ones(num_features, dtype=dtype, device=device))
+            self.bias = Parameter(zeros(num_features, dtype=dtype, device=device))
         else:
             self.weight = self.bias = None
         if track_running_stats:
-            dev = backend.check_device(device or "cpu")
-            self.register_buffer("running_mean", Tensor(_empty((num_features,), device, dtype), device=dev))
-            self.register_buffer("running_var", Tensor(_empty((num_features,), device, dtype) + 1.0, device=dev))
-            self.register_buffer("num_batches_tracked", Tensor(backend.xp(dev).zeros((), dtype="int64"), device=dev))
+            self.register_buffer("running_mean", zeros(num_features, dtype=dtype, device=device))
+            self.register_buffer("running_var", ones(num_features, dtype=dtype, device=device))
+            self.register_buffer("num_batches_tracked", zeros(dtype="int64", device=device))
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 
 from tinygrad_edu import backend
 from tinygrad_edu.autograd import no_grad
-from tinygrad_edu.gradcheck import GradcheckReport, _analytic_jacobians, _numerical_jacobians, gradcheck_report
+from tinygrad_edu.gradcheck import GradcheckReport, analytic_jacobians, gradcheck_report, numerical_jacobians
 from tinygrad_edu.tensor import Tensor
 
 _VAL_PREFIXES = ("val_", "valid_", "validation_", "test_")
@@ -379,8 +379,8 @@ def plot_gradcheck(
     ax_rel.legend(fontsize=8)
     if fn is not None:
         wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
-        analytic, m = _analytic_jacobians(fn, inputs, wrt)
-        numerical = _numerical_jacobians(fn, inputs, wrt, eps, m)
+        analytic, m = analytic_jacobians(fn, inputs, wrt)
+        numerical = numerical_jacobians(fn, inputs, wrt, eps, m)
         ax = axes[0]
         lo, hi = math.inf, -math.inf
         for label, a, n in zip(labels, analytic, numerical):

@@ -148,7 +148,7 @@ def backward_steps(
     """
     if not isinstance(loss, Tensor):
         raise TypeError(f"backward_steps: loss must be a Tensor, got {type(loss).__name__}")
-    seed = autograd._root_grad(loss, gradient, "backward_steps()")
+    seed = autograd.seed_grad(loss, gradient, "backward_steps()")
     w = walk(loss, params, model)
     leaves = [t for t in w.tensors if t.is_leaf and t.requires_grad]
     root_id = w.ids[id(loss)]
