@@ -5,7 +5,7 @@
     python docs/gen_coverage.py --extract DIR/autograd   # rewrite docs/autograd_surface.json
 
 The surface (``docs/autograd_surface.json``) is read from autograd's own source: every function
-given a derivative rule (``defvjp``, ``defvjp_argnum``, ``defjvp``, ``def_linear``) in
+given a derivative rule (``defvjp``, ``defvjp_argnum(s)``, ``defjvp``, ``def_linear``) in
 ``numpy/numpy_vjps.py``, ``numpy/numpy_jvps.py``, ``numpy/linalg.py``, ``numpy/fft.py`` and
 ``scipy/...``, the functions ``numpy_wrapper.py`` builds from them, and its ``nograd_functions``.
 The status of each name is read from the namespaces' declared tables (``DIFFERENTIABLE``,
@@ -30,7 +30,7 @@ PAGE = ROOT / "docs" / "autograd-coverage.md"
 
 # --------------------------------------------------------------------------- reading autograd's source
 
-RULE_CALLS = {"defvjp", "defvjp_argnum", "defjvp", "defjvp_argnum", "def_linear"}
+RULE_CALLS = {"defvjp", "defvjp_argnum", "defvjp_argnums", "defjvp", "defjvp_argnum", "defjvp_argnums", "def_linear"}
 # autograd's internal names for NumPy's functions
 ALIASES = {
     "_primitive_mean": "mean",

@@ -60,6 +60,11 @@ CASES = {
         lambda c: sla.sqrtm(c @ c.T + EYE3),
         lambda r: [r.normal(size=(3, 3))],
     ),
+    "solve_sylvester": (
+        lambda a, b, q: linalg.solve_sylvester(a, b, q),
+        lambda a, b, q: sla.solve_sylvester(a, b, q),
+        lambda r: [_well_conditioned(r, 3), _well_conditioned(r, 2), r.normal(size=(3, 2))],
+    ),
 }
 for _mode in ("full", "valid", "same"):
     for _sa, _sb in (((7,), (3,)), ((3,), (5,)), ((4, 5), (2, 3)), ((2, 2), (3, 4))):
@@ -124,6 +129,12 @@ def test_bad_inputs_are_explained():
         signal.convolve(x, np.ones(3))
     with pytest.raises(TypeError, match="tinygrad_edu.scipy.linalg.expm refuses"):
         linalg.expm(x)
+    with pytest.raises(ValueError, match=r"solve_sylvester: a must be \(n, n\)"):
+        linalg.solve_sylvester(x, np.eye(3), np.ones((2, 2)))
+    from tinygrad_edu.scipy import integrate
+
+    with pytest.raises(TypeError, match="odeint refuses a Tensor that requires grad: SciPy's adaptive solver"):
+        integrate.odeint(lambda y, t: -y, x[0], np.linspace(0, 1, 3))
 
 
 # qualified name -> the test that checks its derivative (docs/gen_coverage.py links it on the coverage page)

@@ -1,5 +1,5 @@
-"""``scipy.linalg`` with derivatives: HIPS autograd's ``solve_triangular``, ``solve_banded`` and
-``sqrtm``, written with the differentiable linear algebra of :mod:`tinygrad_edu.numpy.linalg`
+"""``scipy.linalg`` with derivatives: HIPS autograd's ``solve_triangular``, ``solve_banded``,
+``solve_sylvester`` and ``sqrtm``, written with the differentiable linear algebra of :mod:`tinygrad_edu.numpy.linalg`
 (``solve``, ``eigh``) and differentiable indexing, so derivatives of every order work.
 
 ``sqrtm`` differentiates a symmetric matrix (through ``eigh``: the square root of each
@@ -18,7 +18,7 @@ from tinygrad_edu.scipy._wrap import Namespace, as_tensors, has_tensor
 _sla = backend.scipy_module("linalg")
 _np = backend.xp("cpu")
 
-DIFFERENTIABLE = frozenset({"solve_triangular", "solve_banded", "sqrtm"})
+DIFFERENTIABLE = frozenset({"solve_triangular", "solve_banded", "sqrtm", "solve_sylvester"})
 VALUE_ONLY: frozenset[str] = frozenset()
 __all__ = sorted(DIFFERENTIABLE)
 
@@ -88,6 +88,25 @@ def sqrtm(A: Any, disp: bool = True, blocksize: int = 64) -> Any:
             f"sqrtm: the matrix has a negative eigenvalue ({float(w.data.min()):.3g}); its root is complex"
         )
     return (v * w.sqrt()) @ v.T
+
+
+def solve_sylvester(a: Any, b: Any, q: Any) -> Any:
+    """X with A X + X B = Q, differentiable in all three: for an n x m X the n m linear equations
+    (A kron I + I kron B^T) vec(X) = vec(Q) (row-major vec) solved with the differentiable ``solve``."""
+    if not has_tensor(a, b, q):
+        return _sla.solve_sylvester(a, b, q)
+    from tinygrad_edu import numpy as tnp  # noqa: PLC0415
+
+    a, b, q = as_tensors(a, b, q)
+    n, m = q.shape if q.ndim == 2 else (None, None)
+    if a.shape != (n, n) or b.shape != (m, m):
+        raise ValueError(
+            f"solve_sylvester: a must be (n, n), b (m, m) and q (n, m); got {tuple(a.shape)}, "
+            f"{tuple(b.shape)} and {tuple(q.shape)}"
+        )
+    eye_n, eye_m = a._lift(_np.eye(n, dtype=a.dtype)), a._lift(_np.eye(m, dtype=a.dtype))
+    k = tnp.kron(a, eye_m) + tnp.kron(eye_n, b.T)
+    return _npla().solve(k, q.reshape(-1)).reshape(n, m)
 
 
 _NAMESPACE = Namespace("tinygrad_edu.scipy.linalg", _sla, value_only=VALUE_ONLY)
