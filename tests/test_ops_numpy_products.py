@@ -229,6 +229,11 @@ def test_einsum_errors_name_the_problem(spec, shapes, match):
         tg.einsum(spec, *ts)
 
 
+def test_einsum_refuses_an_operand_where_a_sublist_belongs():
+    with pytest.raises(TypeError, match="einsum: expected a subscripts string"):
+        tg.einsum(Tensor(np.ones(2)), Tensor(np.ones(2)))
+
+
 # ------------------------------------------------------------------------------- products of two arrays
 
 PRODUCTS = {

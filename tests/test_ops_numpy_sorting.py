@@ -208,3 +208,7 @@ def test_errors_name_the_problem():
         tnp.select([np.ones((2, 3), bool)], [x, x])
     with pytest.raises(ValueError, match="partition: kth=5"):
         tnp.partition(x, 5)
+    with pytest.raises(ValueError, match="sort: axis -1 is out of range for a 0-d array"):
+        tnp.sort(Tensor(2.0, requires_grad=True))
+    assert_close(tnp.sort(Tensor(2.0), axis=None), np.sort(np.array(2.0), axis=None))  # (1,), as NumPy
+    assert_close(Tensor(2.0).sort().values, 2.0)  # torch.sort keeps a 0-d tensor

@@ -157,6 +157,8 @@ def sort(a: Any, axis: int | None = -1, kind: Any = None, order: Any = None, *, 
     a = _tensor(a)
     if isinstance(a, Tensor):
         _no_tensor_kwargs("sort", order=order)
+        if a.ndim == 0 and axis is not None:
+            raise ValueError(f"tinygrad_edu.numpy.sort: axis {axis} is out of range for a 0-d array (use axis=None)")
         return _O.sort(a, axis).values
     return _np.sort(a, axis=axis, kind=kind, order=order, stable=stable)
 

@@ -74,6 +74,8 @@ def _from_sublists(args: Sequence[Any]) -> tuple[str, list[Any]]:
         return "".join(out)
 
     args = list(args)
+    if any(not isinstance(s, (list, tuple)) for s in args[1::2]):
+        raise TypeError("einsum: expected a subscripts string, or operands each followed by its list of subscripts")
     out = letters(args.pop()) if len(args) % 2 else None
     operands, subs = args[0::2], [letters(s) for s in args[1::2]]
     return ",".join(subs) + ("" if out is None else "->" + out), operands

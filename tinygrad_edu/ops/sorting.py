@@ -75,11 +75,12 @@ def sort(x: Tensor, axis: int | None = -1, descending: bool = False) -> SortResu
     dL/dx: each output gradient goes back to the element it came from (ties: to the element
     the stable order picked, as PyTorch).
     """
+    if axis is None:
+        x, axis = x.reshape(-1), 0
     order = argsort(x, axis, descending)
-    if x.ndim == 0:
+    if x.ndim == 0:  # torch.sort of a 0-d tensor: the tensor itself
         return SortResult(x * 1.0, order)
-    values = take_along_axis(x.reshape(-1) if axis is None else x, order, 0 if axis is None else axis)
-    return SortResult(values, order)
+    return SortResult(take_along_axis(x, order, axis), order)
 
 
 def partition(x: Tensor, kth: Any, axis: int | None = -1) -> Tensor:
