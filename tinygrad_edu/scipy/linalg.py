@@ -14,6 +14,7 @@ from typing import Any
 from tinygrad_edu import backend
 from tinygrad_edu.numpy import _table
 from tinygrad_edu.scipy._wrap import Namespace, as_tensors, has_tensor
+from tinygrad_edu.tensor import Tensor
 
 _sla = backend.scipy_module("linalg")
 _np = backend.xp("cpu")
@@ -21,6 +22,11 @@ _np = backend.xp("cpu")
 DIFFERENTIABLE = frozenset({"solve_triangular", "solve_banded", "sqrtm", "solve_sylvester"})
 VALUE_ONLY: frozenset[str] = frozenset()
 __all__ = sorted(DIFFERENTIABLE)
+
+
+def _const(host: Any, like: Tensor) -> Tensor:
+    """A constant made on the host (a mask, an identity), on the device of ``like``."""
+    return Tensor(host, device=like.device)
 
 
 def _npla():
@@ -41,9 +47,9 @@ def solve_triangular(
         raise ValueError(f"solve_triangular: a must be a square matrix, got shape {tuple(a.shape)}")
     keep = _np.tril(_np.ones(a.shape, dtype=bool), -1 if unit_diagonal else 0)
     keep = keep if lower else keep.T
-    t = a * a._lift(keep.astype(a.dtype))
+    t = a * _const(keep.astype(a.dtype), a)
     if unit_diagonal:
-        t = t + a._lift(_np.eye(a.shape[0], dtype=a.dtype))
+        t = t + _const(_np.eye(a.shape[0], dtype=a.dtype), a)
     if trans in (1, "T", "C", 2):
         t = t.T
     elif trans not in (0, "N"):
@@ -65,7 +71,7 @@ def solve_banded(l_and_u: tuple[int, int], ab: Any, b: Any, **kw: Any) -> Any:
     row = up + i - j
     inside = (row >= 0) & (row <= lo + up)
     flat = _np.where(inside, row, 0) * n + j  # where A[i, j] lives in ab, flattened
-    dense = ab.reshape(-1)[flat] * ab._lift(inside.astype(ab.dtype))
+    dense = ab.reshape(-1)[ab.xp.asarray(flat)] * _const(inside.astype(ab.dtype), ab)
     return _npla().solve(dense, b)
 
 
@@ -104,7 +110,7 @@ def solve_sylvester(a: Any, b: Any, q: Any) -> Any:
             f"solve_sylvester: a must be (n, n), b (m, m) and q (n, m); got {tuple(a.shape)}, "
             f"{tuple(b.shape)} and {tuple(q.shape)}"
         )
-    eye_n, eye_m = a._lift(_np.eye(n, dtype=a.dtype)), a._lift(_np.eye(m, dtype=a.dtype))
+    eye_n, eye_m = _const(_np.eye(n, dtype=a.dtype), a), _const(_np.eye(m, dtype=a.dtype), a)
     k = tnp.kron(a, eye_m) + tnp.kron(eye_n, b.T)
     return _npla().solve(k, q.reshape(-1)).reshape(n, m)
 
