@@ -178,6 +178,19 @@ def test_numpy_functions_dispatch_and_handle_out():
         grad(lambda v: numpy.add.reduce(v))(x)
 
 
+def test_in_place_ndarray_update_with_a_tracked_tensor_refuses():
+    def f(v):
+        acc = numpy.zeros(2)
+        acc += v * v  # NumPy would write the values into acc and drop the derivative
+        return np.sum(acc)
+
+    with pytest.raises(TypeError, match=rf"numpy.add refuses.*out=.*{DETACH}"):
+        grad(f)(numpy.array([0.3, -0.7]))
+    acc = numpy.zeros(2)
+    acc += Tensor([1.0, 2.0])  # a constant is added in place, as NumPy does
+    numpy.testing.assert_array_equal(acc, [1.0, 2.0])
+
+
 def test_value_only_numpy_functions_give_plain_results_inside_grad():
     seen = {}
 

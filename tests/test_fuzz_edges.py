@@ -90,7 +90,7 @@ def _check_edges(data):
     # wherever PyTorch is; its conventions are pinned exactly in test_conventions.py
     strict = kind == "flat"
     for i, (g, tg_, x) in enumerate(zip(grads, t_grads, leaves)):
-        _same(None if g is None else g.numpy(), _np(tg_), x.shape, f"dL/dx{i}", strict)
+        _same(None if g is None else g.detach().numpy(), _np(tg_), x.shape, f"dL/dx{i}", strict)
 
 
 @CI
