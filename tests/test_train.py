@@ -281,7 +281,9 @@ def test_history_plot(tmp_path):
     fig = h.plot(tmp_path / "h.png", title="blobs")
     assert (tmp_path / "h.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "accuracy"]
-    assert [line.get_label() for line in fig.axes[0].lines] == ["training", "validation"]
+    # drawn by viz.plot_history, the one history plot (training solid, validation dashed)
+    assert [line.get_label() for line in fig.axes[0].lines] == ["train (loss)", "validation (val_loss)"]
+    assert fig.axes[0].get_yscale() == "log" and fig._suptitle.get_text() == "blobs"
 
 
 def test_progress_bar_shows_running_loss(capsys):

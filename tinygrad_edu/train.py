@@ -20,11 +20,7 @@ the epoch, under ``no_grad()`` and in evaluation mode (dropout off, batch norm o
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
-import os
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -33,7 +29,7 @@ from tinygrad_edu import backend
 from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.callbacks import Callback, EarlyStopping, TrainerState
 from tinygrad_edu.data import DataLoader
-from tinygrad_edu.fileio import atomic_write
+from tinygrad_edu.history import History
 from tinygrad_edu.metrics import correct_count
 from tinygrad_edu.ops.shape import concatenate
 from tinygrad_edu.tensor import Tensor
@@ -109,121 +105,6 @@ def _loader(data: Any, batch_size: int | None, shuffle: bool, seed: int | None, 
     X, y = data
     n = len(X)
     return DataLoader(X, y, batch_size=batch_size or max(n, 1), shuffle=shuffle, seed=seed, device=device, dtype=dtype)
-
-
-class History:
-    """What happened during :func:`fit`: one entry per completed epoch for each logged number.
-
-    ``history["loss"]``, ``history["val_accuracy"]`` (lists); ``history.epoch`` (epoch numbers);
-    ``best_epoch`` (set when early stopping or best-weight keeping is on); ``stopped_early``,
-    ``interrupted`` (Ctrl-C), ``stop_reason``. Save with :meth:`to_csv` / :meth:`to_json`, draw with :meth:`plot`.
-    """
-
-    def __init__(self) -> None:
-        self.history: dict[str, list[float]] = {}
-        self.epoch: list[int] = []
-        self.best_epoch: int | None = None
-        self.stopped_early = False
-        self.interrupted = False
-        self.stop_reason: str | None = None
-        self.params: dict[str, Any] = {}
-
-    def append(self, epoch: int, logs: dict[str, float]) -> None:
-        self.epoch.append(epoch)
-        for k, v in logs.items():
-            self.history.setdefault(k, [math.nan] * (len(self.epoch) - 1)).append(float(v))
-        for values in self.history.values():
-            if len(values) < len(self.epoch):
-                values.append(math.nan)
-
-    def __getitem__(self, key: str) -> list[float]:
-        if key not in self.history:
-            raise KeyError(f"History has no {key!r}; it has {', '.join(self.history) or 'nothing yet'}")
-        return self.history[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.history
-
-    def __len__(self) -> int:
-        return len(self.epoch)
-
-    def keys(self) -> list[str]:
-        return list(self.history)
-
-    def last(self) -> dict[str, float]:
-        """The numbers of the last completed epoch."""
-        return {k: v[-1] for k, v in self.history.items()} if self.epoch else {}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "epoch": list(self.epoch),
-            "history": {k: list(v) for k, v in self.history.items()},
-            "best_epoch": self.best_epoch,
-            "stopped_early": self.stopped_early,
-            "interrupted": self.interrupted,
-            "stop_reason": self.stop_reason,
-            "params": dict(self.params),
-        }
-
-    def to_json(self, path: str | os.PathLike | None = None) -> str:
-        """The history as JSON (NaN written as null); written atomically to ``path`` when given."""
-        d = self.to_dict()
-        d["history"] = {k: [None if math.isnan(x) else x for x in v] for k, v in d["history"].items()}
-        text = json.dumps(d, indent=2)
-        if path is not None:
-            atomic_write(path, text)
-        return text
-
-    def to_csv(self, path: str | os.PathLike | None = None) -> str:
-        """One row per epoch: ``epoch,loss,accuracy,val_loss,...``; written atomically to ``path`` when given."""
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        keys = list(self.history)
-        w.writerow(["epoch", *keys])
-        for i, e in enumerate(self.epoch):
-            w.writerow([e, *(repr(self.history[k][i]) for k in keys)])
-        text = buf.getvalue()
-        if path is not None:
-            atomic_write(path, text)
-        return text
-
-    def plot(self, path: str | os.PathLike | None = None, title: str | None = None) -> Any:
-        """Loss (left) and accuracy (right, when logged) against epoch, training and validation.
-
-        Returns the matplotlib Figure (it displays in Jupyter); ``path`` also saves it (PNG, PDF...).
-        Uses no pyplot state, so it works without a display.
-        """
-        try:
-            from matplotlib.figure import Figure
-        except ImportError:  # pragma: no cover - optional extra
-            raise ImportError("History.plot needs matplotlib: pip install tinygrad-edu[viz]") from None
-        panels = [("loss", "loss")] + ([("accuracy", "accuracy")] if "accuracy" in self.history else [])
-        fig = Figure(figsize=(5.5 * len(panels), 4), layout="constrained")
-        epochs = [e + 1 for e in self.epoch]
-        for i, (key, label) in enumerate(panels):
-            ax = fig.add_subplot(1, len(panels), i + 1)
-            ax.plot(epochs, self.history[key], label="training")
-            if f"val_{key}" in self.history:
-                ax.plot(epochs, self.history[f"val_{key}"], label="validation")
-            if self.best_epoch is not None:
-                ax.axvline(self.best_epoch + 1, color="grey", ls=":", label=f"best epoch ({self.best_epoch + 1})")
-            ax.set_xlabel("epoch")
-            ax.set_ylabel(label)
-            if key == "loss" and all(v > 0 for v in self.history[key] if not math.isnan(v)):
-                ax.set_yscale("log")
-            ax.grid(alpha=0.3)
-            ax.legend()
-        if title:
-            fig.suptitle(title)
-        if path is not None:
-            fmt = os.path.splitext(os.fspath(path))[1][1:].lower() or "png"
-            atomic_write(path, lambda f: fig.savefig(f, format=fmt, dpi=120))
-        return fig
-
-    def __repr__(self) -> str:
-        last = ", ".join(f"{k}={v:.4g}" for k, v in self.last().items() if k != "time")
-        flags = " interrupted" if self.interrupted else " stopped early" if self.stopped_early else ""
-        return f"History({len(self)} epochs{flags}{': ' + last if last else ''})"
 
 
 def _overrides(cb: Callback, hook: str) -> bool:
@@ -352,113 +233,154 @@ def fit(
     if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
         raise TypeError(f"fit: optimizer must have step() and zero_grad(), got {type(optimizer).__name__}")
     loss_fn = get_loss(loss_fn)
-    train_loader = _loader(train_data, batch_size, shuffle, seed, model, "train_data")
-    val_loader = None if val_data is None else _loader(val_data, 4096, False, None, model, "val_data")
-    _check_finite_data(train_loader, "train_data")
-    if val_loader is not None:
-        _check_finite_data(val_loader, "val_data")
-    fns = _metric_fns(metrics)
-    threshold = _threshold(loss_fn)
-    callbacks = list(callbacks)
-    for cb in callbacks:
-        if not isinstance(cb, Callback):
-            raise TypeError(f"fit: callbacks must be Callback objects, got {type(cb).__name__}")
-    batch_hooks = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
-    plateau = scheduler is not None and _is_plateau(scheduler)
-
+    train_loader = _checked_loader(train_data, batch_size, shuffle, seed, model, "train_data")
+    val_loader = None if val_data is None else _checked_loader(val_data, 4096, False, None, model, "val_data")
+    callbacks = _checked_callbacks(callbacks)
     history = History()
-    history.params = {
-        "epochs": epochs,
-        "batch_size": train_loader.batch_size,
-        "steps": len(train_loader),
-        "samples": train_loader.n_samples,
-    }
-    state = TrainerState(model, optimizer, history, epochs)
-    for cb in callbacks:
-        cb.set_trainer(state)
-    bar = _progress(epochs * len(train_loader), progress)
-    step = 0
+    run = _Run(model, loss_fn, optimizer, train_loader, val_loader, metrics, callbacks, scheduler, history, epochs)
+    run.bar = _progress(epochs * len(train_loader), progress)
     try:
         for cb in callbacks:
             cb.on_train_begin()
         for epoch in range(epochs):
-            for cb in callbacks:
-                cb.on_epoch_begin(epoch)
-            model.train()
-            t0 = time.perf_counter()
-            loss_sum: Any = 0.0
-            sums: dict[str, Any] = {name: 0.0 for name, _ in fns}
-            seen = 0
-            shown = t0
-            for xb, yb in train_loader:
-                out = model(xb)
-                loss = loss_fn(out, yb)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                b = len(xb)
-                seen += b
-                # Sums stay arrays on the device: no host round trip per step (it matters on a GPU).
-                loss_sum = loss_sum + loss.data * b
-                for name, fn in fns:
-                    if fn == "accuracy":
-                        sums[name] = sums[name] + correct_count(out.data, yb.data, threshold)
-                    else:
-                        with no_grad():
-                            sums[name] = sums[name] + fn(out, yb) * b
-                step += 1
-                for cb in batch_hooks:
-                    cb.on_batch_end(step, float(loss.data))
-                if bar is not None:
-                    bar.update(1)
-                    now = time.perf_counter()
-                    if now - shown > 0.25:
-                        shown = now
-                        bar.set_description(f"epoch {epoch + 1}/{epochs}", refresh=False)
-                        bar.set_postfix_str(_postfix(loss_sum, sums, seen, history), refresh=False)
-            if seen == 0:
-                raise ValueError(
-                    "fit: the training data gave no batches (empty data, or drop_last with too few samples)"
-                )
-            logs = {"loss": float(loss_sum) / seen}
-            logs.update({name: float(s) / seen for name, s in sums.items()})
-            if val_loader is not None:
-                logs.update({f"val_{k}": v for k, v in evaluate(model, loss_fn, val_loader, metrics=metrics).items()})
-            groups = getattr(optimizer, "param_groups", None)
-            if groups:
-                logs["lr"] = float(groups[0]["lr"])
-            logs["time"] = time.perf_counter() - t0
-            history.append(epoch, logs)
-            if bar is not None:
-                bar.set_description(f"epoch {epoch + 1}/{epochs}", refresh=False)
-                bar.set_postfix_str(_postfix(loss_sum, sums, seen, history), refresh=False)  # shown at the next refresh
-            if not math.isfinite(logs["loss"]):
-                history.stop_reason = (
-                    f"the training loss became {logs['loss']} in epoch {epoch + 1}; lower the learning rate"
-                )
-                history.stopped_early = True
-                break
-            if scheduler is not None:
-                if plateau:
-                    scheduler.step(logs.get("val_loss", logs["loss"]))
-                else:
-                    scheduler.step()
-            for cb in callbacks:
-                cb.on_epoch_end(epoch, logs)
-            if state.stop_training:
-                history.stopped_early = True
-                history.stop_reason = history.stop_reason or f"stopped by a callback after epoch {epoch + 1}"
+            if run.finish_epoch(epoch, run.train_epoch(epoch)):
                 break
     except KeyboardInterrupt:
         history.interrupted = True
         history.stop_reason = f"interrupted (Ctrl-C) after {len(history)} complete epochs"
     finally:
-        if bar is not None:
-            bar.close()
+        if run.bar is not None:
+            run.bar.close()
     for cb in callbacks:
         cb.on_train_end()
     model.eval()
     return history
+
+
+def _checked_loader(data: Any, batch_size: int | None, shuffle: bool, seed: int | None, model: Any, what: str) -> Any:
+    loader = _loader(data, batch_size, shuffle, seed, model, what)
+    _check_finite_data(loader, what)
+    return loader
+
+
+def _checked_callbacks(callbacks: Iterable[Callback]) -> list[Callback]:
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"fit: callbacks must be Callback objects, got {type(cb).__name__}")
+    return callbacks
+
+
+class _Run:
+    """One call of :func:`fit`: the epoch (a pass of forward, backward and update steps over the
+    mini-batches) and what follows it (validation, schedule, callbacks), each in a method."""
+
+    def __init__(
+        self,
+        model: Any,
+        loss_fn: Callable[..., Tensor],
+        optimizer: Any,
+        train: DataLoader,
+        val: DataLoader | None,
+        metrics: Iterable[Any],
+        callbacks: list[Callback],
+        scheduler: Any,
+        history: History,
+        epochs: int,
+    ) -> None:
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.train, self.val, self.metrics = train, val, metrics
+        self.fns, self.threshold = _metric_fns(metrics), _threshold(loss_fn)
+        self.callbacks, self.batch_hooks = callbacks, [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
+        self.scheduler, self.plateau = scheduler, scheduler is not None and _is_plateau(scheduler)
+        self.history, self.epochs = history, epochs
+        history.params = {"epochs": epochs, "batch_size": train.batch_size, "steps": len(train)}
+        history.params["samples"] = train.n_samples
+        self.state = TrainerState(model, optimizer, history, epochs)
+        for cb in callbacks:
+            cb.set_trainer(self.state)
+        self.bar: Any = None
+        self.step = 0
+
+    def train_epoch(self, epoch: int) -> dict[str, float]:
+        """One pass over the training data in mini-batches; the epoch's mean loss and metrics."""
+        for cb in self.callbacks:
+            cb.on_epoch_begin(epoch)
+        self.model.train()
+        t0 = shown = time.perf_counter()
+        # Sums stay arrays on the device: no host round trip per step (it matters on a GPU).
+        self.loss_sum: Any = 0.0
+        self.sums: dict[str, Any] = {name: 0.0 for name, _ in self.fns}
+        self.seen = 0
+        for xb, yb in self.train:
+            self.train_step(xb, yb)
+            if self.bar is not None:
+                self.bar.update(1)
+                now = time.perf_counter()
+                if now - shown > 0.25:
+                    shown = now
+                    self.show(epoch)
+        if self.seen == 0:
+            raise ValueError("fit: the training data gave no batches (empty data, or drop_last with too few samples)")
+        logs = {"loss": float(self.loss_sum) / self.seen}
+        logs.update({name: float(s) / self.seen for name, s in self.sums.items()})
+        if self.val is not None:
+            val = evaluate(self.model, self.loss_fn, self.val, metrics=self.metrics)
+            logs.update({f"val_{k}": v for k, v in val.items()})
+        groups = getattr(self.optimizer, "param_groups", None)
+        if groups:
+            logs["lr"] = float(groups[0]["lr"])
+        logs["time"] = time.perf_counter() - t0
+        return logs
+
+    def train_step(self, xb: Tensor, yb: Tensor) -> None:
+        """Forward, loss, backward, update: one gradient-descent step on one mini-batch."""
+        out = self.model(xb)
+        loss = self.loss_fn(out, yb)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        b = len(xb)
+        self.seen += b
+        self.loss_sum = self.loss_sum + loss.data * b
+        for name, fn in self.fns:
+            if fn == "accuracy":
+                self.sums[name] = self.sums[name] + correct_count(out.data, yb.data, self.threshold)
+            else:
+                with no_grad():
+                    self.sums[name] = self.sums[name] + fn(out, yb) * b
+        self.step += 1
+        for cb in self.batch_hooks:
+            cb.on_batch_end(self.step, float(loss.data))
+
+    def show(self, epoch: int) -> None:
+        self.bar.set_description(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
+        self.bar.set_postfix_str(_postfix(self.loss_sum, self.sums, self.seen, self.history), refresh=False)
+
+    def finish_epoch(self, epoch: int, logs: dict[str, float]) -> bool:
+        """Record the epoch, step the schedule, ask the callbacks; True when training should stop."""
+        history = self.history
+        history.append(epoch, logs)
+        if self.bar is not None:
+            self.show(epoch)  # shown at the next refresh
+        if not math.isfinite(logs["loss"]):
+            history.stop_reason = (
+                f"the training loss became {logs['loss']} in epoch {epoch + 1}; lower the learning rate"
+            )
+            history.stopped_early = True
+            return True
+        if self.scheduler is not None:
+            if self.plateau:
+                self.scheduler.step(logs.get("val_loss", logs["loss"]))
+            else:
+                self.scheduler.step()
+        for cb in self.callbacks:
+            cb.on_epoch_end(epoch, logs)
+        if self.state.stop_training:
+            history.stopped_early = True
+            history.stop_reason = history.stop_reason or f"stopped by a callback after epoch {epoch + 1}"
+            return True
+        return False
 
 
 def _postfix(loss_sum: Any, sums: dict[str, Any], seen: int, history: History) -> str:

@@ -82,12 +82,20 @@ def _split(key: str) -> tuple[str, bool]:
     return key, False
 
 
-def plot_history(history: Any, log_loss: bool = False, figsize: tuple[float, float] | None = None) -> Figure:
+def plot_history(
+    history: Any,
+    log_loss: bool = False,
+    figsize: tuple[float, float] | None = None,
+    metrics: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Figure:
     """Loss, accuracy and any other metric per epoch: training solid, validation dashed.
 
     ``history``: a ``History`` (anything with ``.to_dict()``), a dict of lists such as
     ``{"loss": [...], "val_loss": [...], "accuracy": [...], "val_accuracy": [...]}``, or a list
-    of per-epoch dicts. ``log_loss=True`` puts the loss on a log scale.
+    of per-epoch dicts. ``log_loss=True`` puts the loss on a log scale. ``metrics`` chooses the
+    panels (``("loss", "accuracy")``; default: every metric). A history that knows its best epoch
+    (early stopping) marks it with a dotted line.
     """
     h = _history_dict(history)
     x_key = next((k for k in ("epoch", "epochs", "step", "steps") if k in h), None)
@@ -96,24 +104,31 @@ def plot_history(history: Any, log_loss: bool = False, figsize: tuple[float, flo
         if k.lower() in _X_KEYS:
             continue
         base, is_val = _split(k)
-        panels.setdefault(base, {})[is_val] = (k, v)
+        if metrics is None or base in metrics:
+            panels.setdefault(base, {})[is_val] = (k, v)
     if not panels:
         raise ValueError(f"plot_history: no metric series found in the history (keys: {sorted(h)})")
     order = sorted(panels, key=lambda b: (0 if "loss" in b.lower() else 1 if "acc" in b.lower() else 2, b))
     fig = Figure(figsize=figsize or (4.6 * len(order), 3.6), layout="constrained")
     axes = fig.subplots(1, len(order), squeeze=False)[0]
+    best = getattr(history, "best_epoch", None)
     for ax, base in zip(axes, order):
         for is_val, style, label in ((False, "-", "train"), (True, "--", "validation")):
             if is_val in panels[base]:
                 key, v = panels[base][is_val]
                 xs = h[x_key][: len(v)] if x_key and len(h[x_key]) >= len(v) else range(1, len(v) + 1)
                 ax.plot(list(xs), v, style, marker="o" if len(v) < 30 else None, ms=3, label=f"{label} ({key})")
+        if best is not None:
+            ax.axvline(best, color="grey", ls=":", label=f"best (epoch {best})")
         ax.set_title(base)
         ax.set_xlabel(x_key or "epoch")
+        ax.set_ylabel(base)
         if "loss" in base.lower() and log_loss:
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
     return fig
 
 
