@@ -393,31 +393,41 @@ def plot_gradcheck(
     ax_rel.set_title(f"gradcheck {'passed' if report.passed else 'FAILED'} (eps={report.eps:g})")
     ax_rel.legend(fontsize=8)
     if fn is not None:
-        wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
-        analytic, m = analytic_jacobians(fn, inputs, wrt)
-        numerical = numerical_jacobians(fn, inputs, wrt, eps, m)
-        ax = axes[0]
-        lo, hi = math.inf, -math.inf
-        for label, a, n in zip(labels, analytic, numerical):
-            a, n = backend.to_numpy(a).ravel(), backend.to_numpy(n).ravel()
-            ax.scatter(n, a, s=12, label=label)
-            if a.size:
-                lo, hi = min(lo, a.min(), n.min()), max(hi, a.max(), n.max())
-        if lo <= hi:
-            ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
-        ax.set_xlabel("numerical (central difference)")
-        ax.set_ylabel("analytic (backward pass)")
-        ax.set_title("Jacobian entries")
-        ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
-        steps = list(eps_values) if eps_values is not None else list(np.logspace(-10, -1, 10))
-        errs = [gradcheck_report(fn, inputs, eps=float(e)) for e in steps]
-        ax = axes[2]
-        for k, label in enumerate(labels):
-            ax.loglog(steps, [max(r.inputs[k].max_abs_error, 1e-18) for r in errs], marker="o", ms=3, label=label)
-        ax.set_xlabel("finite-difference step eps")
-        ax.set_ylabel("max |analytic - numerical|")
-        ax.set_title("error against the step")
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=7)
+        _plot_jacobian_entries(axes[0], fn, inputs, labels, eps)
+        _plot_error_against_eps(axes[2], fn, inputs, labels, eps_values)
     return fig
+
+
+def _plot_jacobian_entries(ax: Any, fn: Callable[..., Any], inputs: tuple, labels: list[str], eps: float) -> None:
+    """Every Jacobian entry, analytic (backward pass) against numerical (central difference)."""
+    wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    analytic, m = analytic_jacobians(fn, inputs, wrt)
+    numerical = numerical_jacobians(fn, inputs, wrt, eps, m)
+    lo, hi = math.inf, -math.inf
+    for label, a, n in zip(labels, analytic, numerical):
+        a, n = backend.to_numpy(a).ravel(), backend.to_numpy(n).ravel()
+        ax.scatter(n, a, s=12, label=label)
+        if a.size:
+            lo, hi = min(lo, a.min(), n.min()), max(hi, a.max(), n.max())
+    if lo <= hi:
+        ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
+    ax.set_xlabel("numerical (central difference)")
+    ax.set_ylabel("analytic (backward pass)")
+    ax.set_title("Jacobian entries")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+
+
+def _plot_error_against_eps(
+    ax: Any, fn: Callable[..., Any], inputs: tuple, labels: list[str], eps_values: Sequence[float] | None
+) -> None:
+    """The largest error for each finite-difference step: eps^2 truncation, then 1/eps round-off."""
+    steps = list(eps_values) if eps_values is not None else list(np.logspace(-10, -1, 10))
+    errs = [gradcheck_report(fn, inputs, eps=float(e)) for e in steps]
+    for k, label in enumerate(labels):
+        ax.loglog(steps, [max(r.inputs[k].max_abs_error, 1e-18) for r in errs], marker="o", ms=3, label=label)
+    ax.set_xlabel("finite-difference step eps")
+    ax.set_ylabel("max |analytic - numerical|")
+    ax.set_title("error against the step")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7)

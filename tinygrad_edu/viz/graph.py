@@ -413,10 +413,31 @@ def draw_graph(
     if max_elements < 0 or max_chars < 4:
         raise ValueError(f"draw_graph: need max_elements >= 0 and max_chars >= 4, got {max_elements}, {max_chars}")
     w = walk(output, params, model)
+    nodes, hidden = _tensor_nodes(w, show_values, show_grads, show_constants, max_elements, max_chars)
+    edges: list[GraphEdge] = []
+    for fn, out in w.ops:
+        fid = w.ids[id(fn)]
+        lines = [_cap(_op_label(fn), max_chars)]
+        if show_derivatives:
+            lines += [_cap(str(e), max_chars) for e in derivative_text.parse(fn.name, fn.local)]
+        nodes.append(GraphNode(fid, "op", fn.name, lines, "op"))
+        edges += [GraphEdge(src, fid) for src in w.sources[id(fn)] if src not in hidden]
+        if out is not None:
+            edges.append(GraphEdge(fid, w.ids[id(out)]))
+    if collapse_modules:
+        nodes, edges = _collapse(w, nodes, edges, _module_types(model), max_chars)
+    if max_nodes is not None and len(nodes) > max_nodes:
+        nodes, edges = _summarize(w, nodes, edges, model, collapse_modules, max_nodes, max_chars)
+    return Graph(nodes, edges, rankdir, w.ids, renderer)
+
+
+def _tensor_nodes(
+    w: _Walk, show_values: bool, show_grads: bool, show_constants: bool, max_elements: int, max_chars: int
+) -> tuple[list[GraphNode], set[str]]:
+    """A box per tensor (name, shape, value, gradient), and the ids of the constants left out."""
     root_ids = {id(r) for r in w.roots}
     nodes: list[GraphNode] = []
-    edges: list[GraphEdge] = []
-    hidden: set[str] = set()  # node ids of constants not drawn
+    hidden: set[str] = set()
     for t in w.tensors:
         if t._ctx is None and not t.requires_grad and not show_constants:
             hidden.add(w.ids[id(t)])
@@ -436,20 +457,7 @@ def draw_graph(
             g = array_text(grad.data, max_elements, max_chars - 6)
             lines += ["grad " + g[0]] + ["     " + s for s in g[1:]]
         nodes.append(GraphNode(w.ids[id(t)], "tensor", w.names[id(t)], lines, role, tuple(t.shape)))
-    for fn, out in w.ops:
-        fid = w.ids[id(fn)]
-        lines = [_cap(_op_label(fn), max_chars)]
-        if show_derivatives:
-            lines += [_cap(str(e), max_chars) for e in derivative_text.parse(fn.name, fn.local)]
-        nodes.append(GraphNode(fid, "op", fn.name, lines, "op"))
-        edges += [GraphEdge(src, fid) for src in w.sources[id(fn)] if src not in hidden]
-        if out is not None:
-            edges.append(GraphEdge(fid, w.ids[id(out)]))
-    if collapse_modules:
-        nodes, edges = _collapse(w, nodes, edges, _module_types(model), max_chars)
-    if max_nodes is not None and len(nodes) > max_nodes:
-        nodes, edges = _summarize(w, nodes, edges, model, collapse_modules, max_nodes, max_chars)
-    return Graph(nodes, edges, rankdir, w.ids, renderer)
+    return nodes, hidden
 
 
 def _summarize(
