@@ -530,3 +530,13 @@ def test_second_derivative_of_eigenvalues_at_a_repeated_one_refuses(device):
     np.testing.assert_allclose(g.detach().numpy(), 2 * (1 + 2 * w.detach().numpy()[-1]) * x.detach().numpy())
     with pytest.raises(ValueError, match="eigh: the derivative of the eigenvectors does not exist"):
         g.sum().backward()
+
+
+def test_singular_vectors_of_a_rank_deficient_rectangular_matrix_refuse(device):
+    a = Tensor(np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]]), requires_grad=True, device=device)
+    u, s, vh = L.svd(a, full_matrices=False)
+    with pytest.raises(ValueError, match=r"svd: the singular vectors of a rank-deficient 3 x 2 matrix"):
+        (u * u).sum().backward()
+    b = Tensor(a.detach().numpy(), requires_grad=True, device=device)
+    L.svdvals(b)[0].backward()  # the largest singular value alone: u1 v1^T, defined here
+    assert_close(b.grad, np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]]), 0, 1e-15)

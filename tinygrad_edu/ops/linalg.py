@@ -190,6 +190,11 @@ class SVD(Function):
         _refuse_repeated(gaps, "svd", "singular vectors")
         inner = (_skew(u.mT @ gu) * s.unsqueeze(-2) + s.unsqueeze(-1) * _skew(v.mT @ gv)) / (gaps + _eye(s, k))
         inner = inner + _diag_embed(gs)
+        if m != n and (s.data == 0).any():
+            raise ValueError(
+                f"svd: the singular vectors of a rank-deficient {m} x {n} matrix (a zero singular value) "
+                "have no derivative; a loss of the singular values alone is differentiable"
+            )
         if m > k:
             gu_s = gu / s.unsqueeze(-2)
             return (u @ inner + gu_s - u @ (u.mT @ gu_s)) @ vh
