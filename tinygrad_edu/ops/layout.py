@@ -14,7 +14,7 @@ from typing import Any
 
 from tinygrad_edu import backend
 from tinygrad_edu.ops.reduce import normalize_axis
-from tinygrad_edu.ops.shape import concatenate
+from tinygrad_edu.ops.shape import concatenate, normalize_pad
 from tinygrad_edu.tensor import Tensor
 
 _host = backend.xp("cpu")  # host NumPy, for index arithmetic on shapes
@@ -161,8 +161,6 @@ def pad(x: Tensor, pad_width: Any, mode: str = "constant", constant_values: floa
     """``numpy.pad`` with ``mode`` ``"constant"``, ``"edge"``, ``"reflect"``, ``"symmetric"`` or
     ``"wrap"``: the other modes read each border element from a place inside, so they are an
     index whose gradient adds up at the places read."""
-    from tinygrad_edu.ops.shape import normalize_pad
-
     if mode == "constant":
         return x.pad(pad_width, constant_values)
     if mode not in _PAD_MODES:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from tinygrad_edu import backend
 from tinygrad_edu.autograd import Function
+from tinygrad_edu.ops.shape import concatenate
 from tinygrad_edu.tensor import Tensor
 
 _host = backend.xp("cpu")  # host NumPy, for shape arithmetic
@@ -239,7 +240,7 @@ class QR(Function):
             return _qr_tall_backward(q, r, gq, gr)
         y, gu, gv = a[..., m:], gr[..., :m], gr[..., m:]
         gx = _qr_tall_backward(q, r[..., :m], gq + y @ gv.mT, gu)
-        return concat_last([gx, q @ gv])
+        return concatenate([gx, q @ gv], axis=-1)
 
 
 def _qr_tall_backward(q: Tensor, r: Tensor, gq: Tensor, gr: Tensor) -> Tensor:
@@ -257,12 +258,6 @@ def unpack_qr(packed: Tensor, shape: tuple[int, ...]) -> tuple[Tensor, Tensor]:
     batch, (m, n) = tuple(shape[:-2]), shape[-2:]
     k = min(m, n)
     return packed[..., : m * k].reshape(batch + (m, k)), packed[..., m * k :].reshape(batch + (k, n))
-
-
-def concat_last(parts: list[Tensor]) -> Tensor:
-    from tinygrad_edu.ops.shape import concatenate
-
-    return concatenate(parts, axis=-1)
 
 
 class Pinv(Function):
