@@ -210,14 +210,15 @@ def test_pad_modes(shape, data, seed, device):
         (data.draw(st.integers(0, limit or max(s - 1, 0))), data.draw(st.integers(0, limit or max(s - 1, 0))))
         for s in shape
     )
-    kw = {"constant_values": 0.75} if mode == "constant" else {}
+    per_axis = tuple((0.25 * i, -0.5 * i) for i in range(len(shape)))  # later axes fill the corners
+    kw = {"constant_values": data.draw(st.sampled_from([0.75, (0.5, -1.0), per_axis]))} if mode == "constant" else {}
     check(
         lambda t: tnp.pad(t, widths, mode, **kw),
         lambda a: np.pad(a, widths, mode, **kw),
         [shape],
         device,
         seed,
-        method=lambda t: t.pad(widths, 0.75, mode=mode),
+        method=(lambda t: t.pad(widths, mode=mode)) if mode != "constant" else None,
     )
 
 

@@ -114,15 +114,15 @@ def repeat(a: Any, repeats: Any, axis: int | None = None) -> Any:
 
 
 def pad(array: Any, pad_width: Any, mode: str = "constant", **kw: Any) -> Any:
-    """``numpy.pad``; for Tensors the modes constant (``constant_values`` one number), edge,
+    """``numpy.pad``; for Tensors the modes constant (``constant_values`` as NumPy's), edge,
     reflect, symmetric and wrap, whose gradients add up at the places each border copies."""
     a = _t(array)
     if not isinstance(a, Tensor):
         return _np.pad(a, pad_width, mode, **kw)
     value = kw.pop("constant_values", 0.0)
-    if kw or not isinstance(value, (int, float)):
-        raise TypeError(f"tinygrad_edu.numpy.pad: for Tensors only one number as constant_values, got {kw or value}")
-    return _lay.pad(a, pad_width, mode, float(value))
+    if kw:
+        raise TypeError(f"tinygrad_edu.numpy.pad: {sorted(kw)} not supported for Tensors (mode {mode!r})")
+    return _lay.pad(a, pad_width, mode, value)
 
 
 def squeeze(a: Any, axis: Any = None) -> Any:

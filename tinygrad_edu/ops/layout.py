@@ -157,12 +157,13 @@ def tile(x: Tensor, reps: Any) -> Tensor:
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
 
 
-def pad(x: Tensor, pad_width: Any, mode: str = "constant", constant_values: float = 0.0) -> Tensor:
+def pad(x: Tensor, pad_width: Any, mode: str = "constant", constant_values: Any = 0.0) -> Tensor:
     """``numpy.pad`` with ``mode`` ``"constant"``, ``"edge"``, ``"reflect"``, ``"symmetric"`` or
     ``"wrap"``: the other modes read each border element from a place inside, so they are an
-    index whose gradient adds up at the places read."""
+    index whose gradient adds up at the places read. ``constant_values`` as NumPy's: a number, a
+    (before, after) pair, or one pair per axis (later axes fill the corners, as in NumPy)."""
     if mode == "constant":
-        return x.pad(pad_width, constant_values)
+        return _pad_constant(x, normalize_pad(pad_width, x.ndim), constant_values)
     if mode not in _PAD_MODES:
         raise ValueError(f"pad: mode must be one of {_PAD_MODES}, got {mode!r}")
     widths = normalize_pad(pad_width, x.ndim)
@@ -172,6 +173,27 @@ def pad(x: Tensor, pad_width: Any, mode: str = "constant", constant_values: floa
             if n == 0:
                 raise ValueError(f"pad: mode {mode!r} cannot pad the empty axis {axis} of {x.shape}")
             x = _take(x, axis, _host.pad(_host.arange(n), (before, after), mode=mode))
+    return x
+
+
+def _pad_constant(x: Tensor, widths: tuple[tuple[int, int], ...], constant_values: Any) -> Tensor:
+    try:
+        values = _host.broadcast_to(_host.asarray(constant_values, dtype=float), (x.ndim, 2))
+    except ValueError:
+        raise ValueError(
+            f"pad: constant_values {constant_values} does not give one (before, after) pair per axis of {x.shape}"
+        ) from None
+    if values.size == 0 or (values == values.flat[0]).all():  # one value: the Pad op
+        return x.pad(widths, float(values.flat[0]) if values.size else 0.0)
+    for axis, ((before, after), (v_before, v_after)) in enumerate(zip(widths, values)):
+        parts = []
+        for width, value in ((before, v_before), (0, None), (after, v_after)):
+            if value is None:
+                parts.append(x)
+            elif width:
+                shape = x.shape[:axis] + (width,) + x.shape[axis + 1 :]
+                parts.append(Tensor._make(x.xp.full(shape, value, dtype=x.dtype), x.device))
+        x = concatenate(parts, axis) if len(parts) > 1 else x
     return x
 
 
