@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 import tinygrad_edu as tg  # noqa: E402
-from common import fmt_time, interleaved, machine, recorded  # noqa: E402
+from common import fmt_time, interleaved_rounds, machine, ratio_spread, recorded  # noqa: E402
 
 
 def engine_chain(x0, w, b, links):
@@ -82,13 +83,15 @@ def main(argv=None) -> list[tuple[str, float]]:
         fns["pytorch"] = torch_chain(torch, *(torch.tensor(a, requires_grad=True) for a in (x0, w, b)), args.links)
     except ImportError:
         pass
-    times = interleaved(fns, rounds=args.rounds, number=5)
+    samples = interleaved_rounds(fns, rounds=args.rounds, number=5)
+    times = {k: statistics.median(v) for k, v in samples.items()}
     print(f"op chain (mul, add, tanh) on 32x32 float64, {args.links} links, forward + backward; {machine()}")
-    print(f"{'implementation':<18}{'per link':>12}{'vs numpy':>10}{'vs torch':>10}")
+    print(f"medians of {args.rounds} interleaved rounds; ratios per round as median (min-max)")
+    print(f"{'implementation':<18}{'per link':>12}{'vs numpy':>22}{'vs torch':>22}")
     for name, t in times.items():
-        vs_np = t / times["numpy (by hand)"]
-        vs_t = f"{t / times['pytorch']:.2f}x" if "pytorch" in times else "-"
-        print(f"{name:<18}{fmt_time(t / args.links):>12}{vs_np:>9.2f}x{vs_t:>10}")
+        vs_np = ratio_spread(samples[name], samples["numpy (by hand)"])
+        vs_t = ratio_spread(samples[name], samples["pytorch"]) if "pytorch" in samples else "-"
+        print(f"{name:<18}{fmt_time(t / args.links):>12}{vs_np:>22}{vs_t:>22}")
     return list(times.items())
 
 

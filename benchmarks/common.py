@@ -29,10 +29,24 @@ def median_time(fn: Callable[[], object], repeats: int = 15, number: int = 20, w
 
 
 def interleaved(fns: dict[str, Callable[[], object]], rounds: int = 7, number: int = 20) -> dict[str, float]:
-    """Median times of several implementations, measured in turn so that load affects all alike.
+    """Median times of several implementations, measured in turn so that load affects all alike."""
+    return {k: statistics.median(v) for k, v in interleaved_rounds(fns, rounds, number).items()}
+
+
+def ratio_spread(a: list[float], b: list[float]) -> str:
+    """The ratio a/b per round, as 'median (min-max)': how much the machine moved it."""
+    r = sorted(x / y for x, y in zip(a, b))
+    return f"{statistics.median(r):.2f}x ({r[0]:.2f}-{r[-1]:.2f})"
+
+
+def interleaved_rounds(
+    fns: dict[str, Callable[[], object]], rounds: int = 7, number: int = 20
+) -> dict[str, list[float]]:
+    """The time per call of several implementations in each round, measured in turn.
 
     The order rotates every round: a library whose worker threads keep spinning after it returns
-    (PyTorch's) would otherwise always slow down the same neighbour.
+    (PyTorch's) would otherwise always slow down the same neighbour. Ratios are taken round by
+    round (both measured under the same load), and their spread shows how noisy the machine was.
     """
     for fn in fns.values():
         for _ in range(3):
@@ -46,7 +60,7 @@ def interleaved(fns: dict[str, Callable[[], object]], rounds: int = 7, number: i
             for _ in range(number):
                 fn()
             samples[name].append((time.perf_counter() - t0) / number)
-    return {k: statistics.median(v) for k, v in samples.items()}
+    return samples
 
 
 def machine() -> str:

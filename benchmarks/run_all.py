@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import statistics
 import sys
 import tracemalloc
 
@@ -22,7 +23,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 import bench_core  # noqa: E402
 import tinygrad_edu as tg  # noqa: E402
-from common import fmt_time, interleaved, machine, recorded  # noqa: E402
+from common import fmt_time, interleaved, interleaved_rounds, machine, ratio_spread, recorded  # noqa: E402
 from networks import TorchMLP, init_weights, make_steps  # noqa: E402
 
 DIGITS = (64, 100, 30, 10)
@@ -51,10 +52,11 @@ def peak_memory(step) -> int:
 
 
 def row(label: str, steps: dict, rounds: int, number: int) -> None:
-    times = interleaved(steps, rounds=rounds, number=number)
-    e, n, t = times["tinygrad_edu"], times["numpy (by hand)"], times.get("pytorch")
-    cells = [label, fmt_time(e), fmt_time(n), fmt_time(t) if t else "-", f"{e / n:.2f}x", f"{e / t:.2f}x" if t else "-"]
-    print("| " + " | ".join(cells) + " |", flush=True)
+    samples = interleaved_rounds(steps, rounds=rounds, number=number)
+    e, n, t = samples["tinygrad_edu"], samples["numpy (by hand)"], samples.get("pytorch")
+    med = statistics.median
+    cells = [label, fmt_time(med(e)), fmt_time(med(n)), fmt_time(med(t)) if t else "-", ratio_spread(e, n)]
+    print("| " + " | ".join(cells + [ratio_spread(e, t) if t else "-"]) + " |", flush=True)
 
 
 def gpu_row(torch, rounds: int) -> None:
@@ -95,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     rounds = 5 if args.quick else 9
     print(f"Machine: {machine()}; PyTorch {torch.__version__ if torch else 'not installed'}")
     print()
+    print(f"Medians of {rounds} interleaved rounds; ratios per round as median (min-max).")
     print("| workload (one training step) | engine | NumPy by hand | PyTorch | engine/NumPy | engine/PyTorch |")
     print("|---|---|---|---|---|---|")
     row("digits 64-100-30-10, Adam, batch 32", make_steps(DIGITS, 32, np.float64, torch), rounds, 50)
