@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tinygrad_edu import backend, derivative_text
-from tinygrad_edu.tensor import UNSHARED, Tensor, storage_of
+from tinygrad_edu.tensor import Tensor, storage_of
 
 _new = object.__new__
 _ARRAY_MODULES = backend.ARRAY_MODULES
@@ -187,14 +187,10 @@ class Function:
         device = x.device
         if len(inputs) == 1:
             arrays = (x.data,)
+        elif len(inputs) == 2 and inputs[1].device == device:  # the usual case, without a loop
+            arrays = (x.data, inputs[1].data)
         else:
-            for t in inputs:
-                if t.device != device:
-                    raise RuntimeError(
-                        f"{cls.__name__}: tensors on different devices ({device} and {t.device}); "
-                        "move them with .to(device) first"
-                    )
-            arrays = [t.data for t in inputs]
+            arrays = _arrays_on(device, inputs, cls.__name__)
         if device != "cpu":
             fn.xp = _ARRAY_MODULES[device]
         try:
@@ -206,12 +202,7 @@ class Function:
             raise type(e)(f"{cls.__name__}: {e} (input shapes {shapes})") from None
         if not data.shape:  # NumPy turns 0-d results into scalars; keep them arrays
             data = fn.xp.asarray(data)
-        out = _new(Tensor)
-        out.data = data
-        out.device = fn.out_device or device
-        out.grad = out._ctx = out.name = None
-        out._vc = UNSHARED
-        out.requires_grad = False
+        out = Tensor._make(data, fn.out_device or device)
         if data.base is not None:  # a view (reshape, slicing, transpose, ...), maybe of an input
             _share_counter(fn, out, inputs)
         mode = _mode
@@ -266,6 +257,16 @@ def _refuse_complex(fn: Function, dtype: Any, inputs: Sequence[Tensor]) -> None:
         "tinygrad_edu does not differentiate complex values. Work with the real and imaginary parts "
         "as real tensors, or .detach() the inputs if no gradient is wanted."
     )
+
+
+def _arrays_on(device: str, inputs: Sequence[Tensor], op: str) -> list[Any]:
+    """The arrays of ``inputs``, which must all be on ``device``."""
+    for t in inputs:
+        if t.device != device:
+            raise RuntimeError(
+                f"{op}: tensors on different devices ({device} and {t.device}); move them with .to(device) first"
+            )
+    return [t.data for t in inputs]
 
 
 def _share_counter(fn: Function, out: Tensor, inputs: Sequence[Tensor]) -> None:
