@@ -117,6 +117,29 @@ def test_cumprod_second_derivative(zeros, device):
     assert tg.gradgradcheck(lambda t: t.cumsum(dim=0) ** 2, [x], atol=1e-6, rtol=1e-5)
 
 
+@pytest.mark.parametrize("axis", [0, 1])
+def test_cumprod_and_prod_with_many_zeros_in_a_line(axis, device):
+    """Lines with one, two adjacent, three and only zeros: first derivatives against PyTorch and
+    central differences, second derivatives against differences of the gradient."""
+    a = np.array(
+        [
+            [0.0, 2.0, 0.0, 3.0, 1.5],
+            [1.0, 0.0, 0.0, 2.0, -1.0],
+            [0.0, 0.0, 0.0, 0.0, 0.0],
+            [1.5, -2.0, 0.5, 3.0, 1.1],
+            [2.0, 1.0, 3.0, 0.0, 0.0],
+            [0.0, 1.2, 0.0, 0.7, 0.0],
+        ]
+    )
+    rng = np.random.default_rng(7)
+    check_fd(lambda x: x.cumprod(axis), [a], device, rng)
+    check_torch(lambda x: x.cumprod(axis), lambda t: t.cumprod(axis), [a], device, rng)
+    check_torch(lambda x: x.prod(axis), lambda t: t.prod(axis), [a], device, rng)
+    x = Tensor(a, requires_grad=True, device=device)
+    assert tg.gradgradcheck(lambda t: t.cumprod(axis), [x], atol=1e-6, rtol=1e-5)
+    assert tg.gradgradcheck(lambda t: t.prod(axis), [x], atol=1e-6, rtol=1e-5)
+
+
 # ------------------------------------------------------------------------------- einsum
 
 # subscripts and operand shapes: explicit and implicit output, repeated letters (diagonals),

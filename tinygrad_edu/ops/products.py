@@ -87,9 +87,8 @@ class Cumsum(Function):
 class Cumprod(Function):
     """y_k = prod_{j <= k} x_j along ``axis``.
 
-    Without zeros that is (sum_{i >= k} dL/dy_i y_i) / x_k. With zeros it is computed without
-    division: row k of an n x n table holds the running product of x with x_k set to 1
-    (n^2 memory along the axis, only when a zero is present).
+    Without zeros the sum is (sum_{i >= k} dL/dy_i y_i) / x_k. With zeros it is computed without
+    dividing by one (see :func:`_cumprod_grad_with_zeros`).
     """
 
     local = "dL/dx_k = sum_{i >= k} dL/dy_i prod_{j <= i, j != k} x_j"
@@ -102,15 +101,47 @@ class Cumprod(Function):
         if x.size == 0:
             return g
         if (x.data != 0).all():
-            return _reverse(Cumsum.apply(_reverse(g * self.output, a), axis=a), a) / x
-        xp, n = self.xp, x.shape[a]
-        moved = x.swapaxes(a, -1).unsqueeze(-2)  # (..., 1, n): one row per k
-        eye = xp.eye(n, dtype=bool)
-        rows = Where.apply(self.const(xp.ones((), dtype=x.dtype)), moved, cond=eye)  # (..., n, n)
-        upper = self.const(xp.triu(xp.ones((n, n), dtype=x.dtype)))  # i >= k
-        table = Cumprod.apply(rows, axis=rows.ndim - 1) * upper
-        d = (table * g.swapaxes(a, -1).unsqueeze(-2)).sum(-1)
-        return d.swapaxes(a, -1)
+            return _reverse_cumsum(g * self.output, a) / x
+        return _cumprod_grad_with_zeros(x, g, a)
+
+
+def _reverse_cumsum(x: Tensor, axis: int) -> Tensor:
+    """sum_{i >= k} x_i at k along ``axis``."""
+    return _reverse(Cumsum.apply(_reverse(x, axis), axis=axis), axis)
+
+
+def _cumprod_grad_with_zeros(x: Tensor, g: Tensor, axis: int) -> Tensor:
+    """dL/dx of the running product when x has zeros, exactly and without dividing by zero.
+
+    Along each line, let z be the first zero. Before z every x_k is nonzero and the usual
+    (sum_{i >= k} dL/dy_i y_i) / x_k holds (y_i = 0 from z on). At z it is sum_{i >= z} dL/dy_i y'_i,
+    y' the running product with x_z set to 1. After z every term holds the factor x_z: the
+    gradient is x_z times that of the running product of x' (x_z set to 1), the same problem with
+    one zero fewer, solved by the next turn of the loop. Written as x_z times (not as 0), the
+    result keeps its exact derivative with respect to x_z.
+    """
+    xp = x.xp
+    one = Tensor._make(xp.ones((), dtype=x.dtype), x.device)
+    zero = one * 0.0
+    live = xp.ones(x.shape, dtype=bool)  # positions whose gradient is not written yet
+    cur, scale, out = x, None, None
+    while live.any():
+        zeros_seen = xp.cumsum(cur.data == 0, axis=axis)
+        before = live & (zeros_seen == 0)  # live and before the line's first zero (all live if none)
+        first = (cur.data == 0) & (zeros_seen == 1)
+        safe = Where.apply(one, cur, cond=cur.data == 0)  # x_k where it is not 0: nothing divides by 0
+        part = Where.apply(_reverse_cumsum(g * Cumprod.apply(cur, axis=axis), axis) / safe, zero, cond=before)
+        nxt = Where.apply(one, cur, cond=first)  # the first zero set to 1
+        if first.any():
+            at = _reverse_cumsum(g * Cumprod.apply(nxt, axis=axis), axis)
+            part = part + Where.apply(at, zero, cond=first)
+        part = part if scale is None else part * scale
+        out = part if out is None else out + part
+        x_first = (cur * Tensor._make(first.astype(x.dtype), x.device)).sum(axis, keepdims=True)  # x_z (= 0)
+        scale = x_first if scale is None else scale * x_first
+        live = live & ~before & ~first
+        cur = nxt
+    return out
 
 
 # ----------------------------------------------------------------------------- products of two tensors
