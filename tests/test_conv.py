@@ -418,6 +418,28 @@ def test_conv2d_module_shapes_init_and_repr():
         nn.Conv2d(3, 4, 3, padding_mode="reflect")
 
 
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(kernel_size=0), "kernel_size must be >= 1"),
+        (dict(kernel_size=(3, 3, 3)), "kernel_size must be an int or a pair of ints"),
+        (dict(kernel_size=3, stride=(1, 0)), "stride must be >= 1"),
+        (dict(kernel_size=3, dilation=2.0), "dilation must be an int or a pair of ints"),
+        (dict(kernel_size=3, padding=-1), "padding must be >= 0"),
+        (dict(kernel_size=3, padding=(True, 1)), "padding must be an int or a pair of ints"),
+    ],
+)
+def test_conv2d_layer_and_function_parse_pairs_alike(kwargs, message):
+    """nn.Conv2d and F.conv2d share one parser of int-or-pair arguments: same checks, same words."""
+    with pytest.raises(ValueError, match=f"Conv2d: {message}"):
+        nn.Conv2d(1, 1, **kwargs)
+    k = kwargs.pop("kernel_size")
+    if isinstance(k, int) and k >= 1:
+        x, w = Tensor(np.zeros((1, 1, 5, 5))), Tensor(np.zeros((1, 1, k, k)))
+        with pytest.raises(ValueError, match=message):
+            conv2d(x, w, **kwargs)
+
+
 @needs_torch
 def test_conv_and_pool_modules_match_torch():
     tg.manual_seed(1)

@@ -20,13 +20,6 @@ from tinygrad_edu.tensor import Tensor
 IntOrPair = int | tuple[int, int]
 
 
-def _as_pair(value: IntOrPair, name: str, module: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in pair):
-        raise ValueError(f"{module}: {name} must be a positive int or a pair of them, got {value!r}")
-    return pair
-
-
 class Conv2d(Module):
     """A 2-D convolution layer: z = W * x + b over (N, C_in, H, W) inputs.
 
@@ -65,9 +58,9 @@ class Conv2d(Module):
             raise NotImplementedError(f"Conv2d: padding_mode={padding_mode!r} is not supported; only 'zeros'")
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = _as_pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = _as_pair(stride, "stride", "Conv2d")
-        self.dilation = _as_pair(dilation, "dilation", "Conv2d")
+        self.kernel_size = conv_ops.int_pair(kernel_size, "kernel_size", "Conv2d", 1)
+        self.stride = conv_ops.int_pair(stride, "stride", "Conv2d", 1)
+        self.dilation = conv_ops.int_pair(dilation, "dilation", "Conv2d", 1)
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
                 raise ValueError(f"Conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
@@ -75,10 +68,7 @@ class Conv2d(Module):
                 raise ValueError(f"Conv2d: padding='same' needs stride 1, got stride {self.stride}")
             self.padding = padding
         else:
-            pair = (padding, padding) if isinstance(padding, int) else tuple(padding)
-            if len(pair) != 2 or not all(isinstance(v, int) and v >= 0 for v in pair):
-                raise ValueError(f"Conv2d: padding must be a non-negative int or pair, got {padding!r}")
-            self.padding = pair
+            self.padding = conv_ops.int_pair(padding, "padding", "Conv2d", 0)
         self.groups = groups
         self.padding_mode = padding_mode
         shape = (out_channels, in_channels // groups) + self.kernel_size

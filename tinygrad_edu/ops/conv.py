@@ -39,9 +39,13 @@ Padding4 = tuple[int, int, int, int]  # (top, bottom, left, right)
 # ----------------------------------------------------------------------------- arguments
 
 
-def _pair(value: Any, name: str, op: str, minimum: int) -> Pair:
-    """An int or a pair of ints as a pair, checked against a lower bound."""
-    pair = (value, value) if isinstance(value, int) else tuple(value)
+def int_pair(value: Any, name: str, op: str, minimum: int) -> Pair:
+    """An int or a pair of ints as a pair, checked against a lower bound.
+
+    The one parser of the (height, width) arguments (kernel size, stride, padding, dilation,
+    output padding) of the conv/pool functions here and the layers of :mod:`tinygrad_edu.nn.conv`.
+    """
+    pair = (value, value) if isinstance(value, int) else tuple(value) if isinstance(value, (tuple, list)) else ()
     if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair):
         raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     if min(pair) < minimum:
@@ -64,7 +68,7 @@ def _padding(padding: Any, kernel: Pair, stride: Pair, dilation: Pair, op: str) 
             raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}")
         total = [d * (k - 1) for k, d in zip(kernel, dilation)]
         return (total[0] // 2, total[0] - total[0] // 2, total[1] // 2, total[1] - total[1] // 2)
-    ph, pw = _pair(padding, "padding", op, 0)
+    ph, pw = int_pair(padding, "padding", op, 0)
     return (ph, ph, pw, pw)
 
 
@@ -480,8 +484,8 @@ def conv2d(
         raise TypeError(
             f"{op}: input, weight and bias must share a dtype, got {', '.join(str(t.dtype) for t in tensors)}"
         )
-    s = _pair(stride, "stride", op, 1)
-    d = _pair(dilation, "dilation", op, 1)
+    s = int_pair(stride, "stride", op, 1)
+    d = int_pair(dilation, "dilation", op, 1)
     pad = _padding(padding, (kh, kw), s, d, op)
     oh = _out_size(x.shape[2], pad[0], pad[1], kh, s[0], d[0])
     ow = _out_size(x.shape[3], pad[2], pad[3], kw, s[1], d[1])
@@ -526,10 +530,10 @@ def conv_transpose2d(
         )
     if x.dtype != weight.dtype:
         raise TypeError(f"{op}: input and weight must share a dtype, got {x.dtype} and {weight.dtype}")
-    s = _pair(stride, "stride", op, 1)
-    d = _pair(dilation, "dilation", op, 1)
-    ph, pw = _pair(padding, "padding", op, 0)
-    op_h, op_w = _pair(output_padding, "output_padding", op, 0)
+    s = int_pair(stride, "stride", op, 1)
+    d = int_pair(dilation, "dilation", op, 1)
+    ph, pw = int_pair(padding, "padding", op, 0)
+    op_h, op_w = int_pair(output_padding, "output_padding", op, 0)
     if op_h >= max(s[0], d[0]) or op_w >= max(s[1], d[1]):
         raise ValueError(f"{op}: output_padding {output_padding} must be smaller than stride or dilation")
     oh = (x.shape[2] - 1) * s[0] - 2 * ph + d[0] * (kh - 1) + op_h + 1
@@ -544,10 +548,10 @@ def conv_transpose2d(
 def _pool_args(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool, op: str):
     if ceil_mode:
         raise NotImplementedError(f"{op}: ceil_mode=True is not supported; pad the input instead")
-    k = _pair(kernel_size, "kernel_size", op, 1)
-    s = k if stride is None or stride == [] else _pair(stride, "stride", op, 1)
-    d = _pair(dilation, "dilation", op, 1)
-    ph, pw = _pair(padding, "padding", op, 0)
+    k = int_pair(kernel_size, "kernel_size", op, 1)
+    s = k if stride is None or stride == [] else int_pair(stride, "stride", op, 1)
+    d = int_pair(dilation, "dilation", op, 1)
+    ph, pw = int_pair(padding, "padding", op, 0)
     if 2 * ph > k[0] or 2 * pw > k[1]:
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {k}")
     oh = _out_size(x.shape[2], ph, ph, k[0], s[0], d[0])
