@@ -239,3 +239,34 @@ def test_step_numbers_agree_between_player_and_frames():
     for k in range(1, len(steps)):
         assert steps[k]["title"].startswith(f"step {k}: ")
         assert p.frames[k - 1].index == k and str(p.frames[k - 1]).startswith(f"step {k}: ")
+
+
+@needs_chromium
+def test_the_example_player_a_student_opens_first(browser_page, tmp_path):
+    """examples/backward_player.py (the README's way to a stepping player): names as in tutorial 1."""
+    import importlib.util
+    import math
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "examples" / "backward_player.py"
+    spec = importlib.util.spec_from_file_location("backward_player", script)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    path = example.main(["--no-open", "--out", str(tmp_path / "bp.html")])
+    page, requests, errors = browser_page
+    page.goto(path.resolve().as_uri())
+    names = page.eval_on_selector_all("table.tg-adj tr[data-node] td:first-child", "els => els.map(e => e.textContent)")
+    assert {"x", "y", "w", "b", "z", "a", "C"} <= set(names)
+    page.click("#tg-last")
+    a = 1 / (1 + math.exp(-(-0.8 * 1.5 + 0.4)))
+    delta = (a - 1.0) * a * (1 - a)  # the lecture's delta for this neuron
+    rows = dict(
+        zip(
+            names,
+            page.eval_on_selector_all("table.tg-adj tr[data-node] td.tg-value", "els => els.map(e => e.textContent)"),
+        )
+    )
+    assert float(rows["w"]) == pytest.approx(delta * 1.5, rel=1e-3) and float(rows["b"]) == pytest.approx(
+        delta, rel=1e-3
+    )
+    assert errors == []
