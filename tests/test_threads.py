@@ -174,3 +174,29 @@ def test_estimators_under_joblib_threading_backend():
                 threaded = cross_val_score(est, X, y, cv=4, n_jobs=2)
         np.testing.assert_array_equal(threaded, serial)  # same folds, same seeds: the same scores
     assert tg.is_grad_enabled()
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in log:RuntimeWarning")
+def test_a_detect_anomaly_decorator_used_by_two_threads_at_once_restores_each():
+    inside = threading.Barrier(2)
+
+    @autograd.detect_anomaly()
+    def traced():
+        inside.wait()
+        return autograd._mode.detect_anomaly
+
+    seen: dict[str, tuple[bool, bool]] = {}
+
+    def plain():
+        seen["plain"] = (traced(), autograd._mode.detect_anomaly)
+
+    def detecting():
+        with autograd.detect_anomaly():
+            seen["detecting"] = (traced(), autograd._mode.detect_anomaly)
+
+    threads = [threading.Thread(target=plain), threading.Thread(target=detecting)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {"plain": (True, False), "detecting": (True, True)}
