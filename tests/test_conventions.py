@@ -290,3 +290,16 @@ def test_norm_at_zero_has_zero_gradient_as_pytorch():
         xt = torch.tensor(value, dtype=torch.float64, requires_grad=True)
         (torch.linalg.vector_norm(xt, dim=axis) * 1.5).sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-14, atol=0)
+
+
+def test_the_rule_of_the_slope_rule_keeps_x():
+    """The mixed derivative d/dw <d/dx sum(relu(x) w), v> = [x > 0] v is made by the slope rule's own
+    rule; it still depends on x, so one more derivative in x is zeros (not "does not require grad")."""
+    x = Tensor(np.array([-1.0, 0.5, 2.0]), requires_grad=True)
+    w = Tensor(np.array([0.3, -0.7, 1.1]), requires_grad=True)
+    for f in (lambda t: t.relu(), lambda t: t.abs(), lambda t: t.clip(-1.0, 1.0), lambda t: t.maximum(0.25)):
+        (gx,) = autograd.grad((f(x) * w).sum(), x, create_graph=True)
+        (gw,) = autograd.grad((gx * Tensor([1.0, 2.0, 3.0])).sum(), w, create_graph=True)
+        assert gw.requires_grad
+        (h,) = autograd.grad(gw.sum(), x)
+        np.testing.assert_array_equal(h.numpy(), np.zeros(3))

@@ -69,3 +69,33 @@ def test_a_mean_over_nothing_is_nan_with_pytorchs_gradient(loss, kw, labels):
     t_value.backward()
     np.testing.assert_array_equal(np.isnan(ours.grad.numpy()), np.isnan(theirs.grad.numpy()))
     np.testing.assert_array_equal(np.nan_to_num(ours.grad.numpy()), np.nan_to_num(theirs.grad.numpy()))
+
+
+@pytest.mark.parametrize("loss, smoothing", [("cross_entropy", 0.0), ("cross_entropy", 0.2), ("nll_loss", 0.0)])
+def test_an_ignored_sample_with_nan_logits_changes_nothing(loss, smoothing):
+    """PyTorch skips the samples labelled ignore_index: a NaN or infinity in their logits reaches
+    neither the loss nor the gradient of the other samples (NaN * weight 0 would be NaN); the
+    ignored row's own gradient is 0."""
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle; pip install torch")
+    from tinygrad_edu.nn import functional as F
+
+    x0 = np.random.default_rng(4).standard_normal((3, 4))
+    x0[1] = [np.nan, 1.0, np.inf, 0.0]
+    labels = np.array([2, 3, 0])
+    ours = Tensor(x0.copy(), requires_grad=True)
+    theirs = torch.tensor(x0, requires_grad=True)
+    if loss == "nll_loss":
+        value = F.nll_loss(ours, labels, ignore_index=3)
+        t_value = torch.nn.functional.nll_loss(theirs, torch.from_numpy(labels), ignore_index=3)
+    else:
+        value = F.cross_entropy(ours, labels, ignore_index=3, label_smoothing=smoothing)
+        t_value = torch.nn.functional.cross_entropy(
+            theirs, torch.from_numpy(labels), ignore_index=3, label_smoothing=smoothing
+        )
+    value.backward()
+    t_value.backward()
+    np.testing.assert_allclose(value.item(), t_value.item(), rtol=1e-13)
+    counted = labels != 3
+    np.testing.assert_allclose(ours.grad.numpy()[counted], theirs.grad.numpy()[counted], rtol=1e-12, atol=1e-15)
+    # the ignored row itself gets 0 (PyTorch's fused log-softmax rule gives it NaN, its nll_loss 0)
+    np.testing.assert_array_equal(ours.grad.numpy()[~counted], 0.0)

@@ -260,7 +260,7 @@ class LeakyReLU(Function):
         d = (x.data > 0).astype(g.dtype)  # 1 where x > 0, else slope: 1 [x > 0] (1 - slope) + slope
         d *= 1.0 - self.slope
         d += self.slope
-        return LocalSlope.apply(g, x, slope=d)
+        return LocalSlope.apply(g, x, slope=d, select=self.slope == 0)  # a nonzero slope never masks
 
 
 class ELU(Function):
