@@ -9,6 +9,8 @@ Both happen where PyTorch does otherwise: a rule here may read a value that PyTo
 not save (refusing more, never wrong), and a composite op here (``gelu`` is built from ``erf``
 and products) may have saved copies where PyTorch's fused op saved the changed input.
 
+Profiles as in ``test_fuzz`` (``pytest -m slow`` runs the long aliasing search).
+
 Threads: several random programs run at once in several threads, each computing its value,
 gradient and Hessian-vector product repeatedly (with ``no_grad()`` passes in between), and each
 result must equal, bit for bit, the same program's result computed alone.
@@ -25,7 +27,7 @@ from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
-from test_fuzz import CI, draw_program, engine_derivatives, run_engine, torch_module
+from test_fuzz import CI, LONG, draw_program, engine_derivatives, run_engine, torch_module
 
 ROUTES = ("detach", "slice", "transpose", "itself")
 
@@ -143,6 +145,13 @@ def test_fuzz_aliasing_against_torch(data):
     steps, rng, k, route = _draw_alias_case(data)
     note(f"program: {steps}; change value {k} through {route}")
     check_aliasing(steps, k, route, rng)
+
+
+@pytest.mark.slow
+@LONG
+@given(data=st.data())
+def test_fuzz_aliasing_against_torch_long(data):
+    test_fuzz_aliasing_against_torch.hypothesis.inner_test(data)
 
 
 def test_aliasing_fuzz_reaches_every_outcome():
