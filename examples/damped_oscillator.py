@@ -5,7 +5,7 @@ x(0) = x0, v(0) = v0. The network N(t) has two outputs, and the trial solution
 
     y(t) = y0 + t N(t)                       (physics.initial_value_trial with y0 = (x0, v0))
 
-meets both initial conditions. physics.jacobian gives dy/dt for both components at all points
+meets both initial conditions. physics.pointwise_jacobian gives dy/dt for both components at all points
 (shape (n, 2, 1)); the residual r = y' - F(y) has 2n entries. Training: Adam, then
 Levenberg-Marquardt. The error is against the underdamped solution
 
@@ -67,7 +67,7 @@ def solve(
 
     def residual():
         yt = y(t)
-        dy = physics.jacobian(yt, t)[:, :, 0]  # (n, 2): x', v'
+        dy = physics.pointwise_jacobian(yt, t)[:, :, 0]  # (n, 2): x', v'
         x, v = yt[:, 0], yt[:, 1]
         return tg.stack([dy[:, 0] - v, dy[:, 1] + omega**2 * x + 2 * zeta * omega * v], axis=1)
 

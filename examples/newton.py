@@ -5,8 +5,8 @@ respect to the parameters theta, and sets theta <- theta - delta. Near a minimum
 squares at every step (quadratic convergence), where gradient descent only shrinks it by a
 constant factor. Here
 
-* ``physics.parameter_hessian`` builds H (one backward pass per parameter, for small problems);
-* ``physics.hessian_vector_product`` gives H v without forming H, which is all that the
+* ``func.parameter_hessian`` builds H (one backward pass per parameter, for small problems);
+* ``func.parameter_hvp`` gives H v without forming H, which is all that the
   conjugate-gradient solver of "Hessian-free" Newton needs (``newton_cg``).
 
 1. Rosenbrock's function f(a, b) = (1 - a)^2 + 100 (b - a^2)^2 from (-1.2, 1), with a
@@ -31,7 +31,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import tinygrad_edu as tg  # noqa: E402
 from pinn_utils import _flat, _one_blas_thread, _set_flat, output_path, save_figure  # noqa: E402
-from tinygrad_edu import Tensor, physics  # noqa: E402
+from tinygrad_edu import Tensor, func  # noqa: E402
 
 
 def newton(
@@ -50,8 +50,8 @@ def newton(
     history = []
     for _ in range(steps):
         loss = loss_fn()
-        gn = physics.flat_grad(loss, params).detach().numpy()
-        H = physics.parameter_hessian(loss, params).detach().numpy()
+        gn = func.flat_grad(loss, params).detach().numpy()
+        H = func.parameter_hessian(loss, params).detach().numpy()
         history.append(loss.item())
         if np.linalg.norm(gn) < tol:
             break
@@ -81,14 +81,14 @@ def newton_cg(
     history = []
     for _ in range(steps):
         loss = loss_fn()
-        g = physics.flat_grad(loss, params).detach().numpy()
+        g = func.flat_grad(loss, params).detach().numpy()
         history.append(loss.item())
         if np.linalg.norm(g) < tol:
             break
         delta, r = np.zeros_like(g), g.copy()
         p, rr = r.copy(), r @ r
         for _ in range(cg_steps):
-            Hp = physics.hessian_vector_product(loss, params, Tensor(p)).detach().numpy()
+            Hp = func.parameter_hvp(loss, params, Tensor(p)).detach().numpy()
             alpha = rr / (p @ Hp)
             delta += alpha * p
             r -= alpha * Hp

@@ -5,7 +5,7 @@ Two ways to fit the weights theta of a trial solution to the equation's residual
 * ``train_adam``: Adam on the mean squared residual, with a learning rate that decays
   geometrically from ``lr`` to ``lr_final``. Cheap steps, but slow to reach high accuracy.
 * ``levenberg_marquardt``: Gauss-Newton steps ``(J^T J + mu D) delta = J^T r`` with the
-  Jacobian ``J = dr/dtheta`` from :func:`tinygrad_edu.physics.residual_jacobian`, and the
+  Jacobian ``J = dr/dtheta`` from :func:`tinygrad_edu.func.residual_jacobian`, and the
   damping ``mu`` lowered after a good step and raised after a bad one. For small networks and a
   few hundred residuals it reaches errors that Adam needs minutes for.
 """
@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from tinygrad_edu import Tensor, no_grad, optim, physics
+from tinygrad_edu import Tensor, func, no_grad, optim
 
 try:  # OpenBLAS threads thrash on a busy machine and gain nothing on these small solves
     from threadpoolctl import threadpool_limits
@@ -68,7 +68,7 @@ def _flat(params: Sequence[Tensor]) -> np.ndarray:
 
 def _set_flat(params: Sequence[Tensor], vector: np.ndarray) -> None:
     with no_grad():
-        for p, piece in zip(params, physics.unflatten_like(Tensor(vector, dtype=params[0].dtype), params)):
+        for p, piece in zip(params, func.unflatten_like(Tensor(vector, dtype=params[0].dtype), params)):
             p.copy_(piece)
 
 
@@ -94,7 +94,7 @@ def _levenberg_marquardt(
     history = []
     for k in range(steps):
         r = residual_fn().reshape(-1)
-        J = physics.residual_jacobian(r, params).detach().numpy()
+        J = func.residual_jacobian(r, params).detach().numpy()
         rn = r.detach().numpy()
         cost = float(rn @ rn)
         A, g = J.T @ J, J.T @ rn

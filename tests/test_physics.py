@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
-from tinygrad_edu import Tensor, backend, physics
+from tinygrad_edu import Tensor, backend, func, physics
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 
@@ -138,7 +138,7 @@ def test_divergence_and_jacobian_of_known_field(device):
     x = points(8, 2, device)
     x0, x1 = x[:, 0], x[:, 1]
     F = tg.stack([x0 * x1, x0.exp(), x1**3], axis=1)  # R^2 -> R^3
-    J = to_numpy(physics.jacobian(F, x))
+    J = to_numpy(physics.pointwise_jacobian(F, x))
     a, b = to_numpy(x0), to_numpy(x1)
     expected = np.stack([np.stack([b, a], 1), np.stack([np.exp(a), 0 * a], 1), np.stack([0 * a, 3 * b**2], 1)], axis=1)
     assert J.shape == (8, 3, 2)
@@ -164,12 +164,12 @@ def test_hessian_of_network_against_finite_differences(device):
     net = MLP([3, 8, 8, 1], device=device)
     x = points(5, 3, device)
     u = net(x)
-    H = to_numpy(physics.hessian(u, x))
+    H = to_numpy(physics.pointwise_hessian(u, x))
     H_fd = _fd_input_hessian(net.numpy_forward, to_numpy(x))
     assert H.shape == (5, 3, 3)
     np.testing.assert_allclose(H, H_fd, atol=1e-6)
     np.testing.assert_allclose(H, H.transpose(0, 2, 1), atol=1e-13)
-    diag = to_numpy(physics.hessian_diag(u, x))
+    diag = to_numpy(physics.pointwise_hessian_diag(u, x))
     np.testing.assert_allclose(diag, np.diagonal(H, axis1=1, axis2=2), atol=1e-13)
     np.testing.assert_allclose(to_numpy(physics.laplacian(u, x)), diag.sum(axis=1), atol=1e-13)
 
@@ -179,10 +179,10 @@ def test_batched_results_equal_point_by_point(device):
     net = MLP([2, 6, 1], device=device, seed=3)
     xn = np.random.default_rng(1).uniform(-1, 1, (4, 2))
     x = Tensor(xn, requires_grad=True, device=device)
-    batched = to_numpy(physics.hessian(net(x), x))
+    batched = to_numpy(physics.pointwise_hessian(net(x), x))
     for p in range(4):
         xp_ = Tensor(xn[p : p + 1], requires_grad=True, device=device)
-        np.testing.assert_allclose(batched[p], to_numpy(physics.hessian(net(xp_), xp_))[0], atol=1e-13)
+        np.testing.assert_allclose(batched[p], to_numpy(physics.pointwise_hessian(net(xp_), xp_))[0], atol=1e-13)
 
 
 def test_residual_gradient_with_respect_to_weights_against_finite_differences(device):
@@ -216,7 +216,7 @@ def test_pinn_loss_gradient_matches_pytorch():
     x = Tensor(xn, requires_grad=True)
     u = net(x)
     g = physics.input_grad(u, x)
-    uxx = physics.hessian_diag(u, x)[:, 0]
+    uxx = physics.pointwise_hessian_diag(u, x)[:, 0]
     loss = ((g[:, 1] - uxx) ** 2).mean()
     ours = tg.autograd.grad(loss, net.params, allow_unused=True)  # the last bias drops out of u_t - u_xx
 
@@ -329,10 +329,10 @@ def test_hessian_of_a_quadratic_is_its_matrix(device):
     w = Tensor([0.5, -1.0, 2.0], requires_grad=True, device=device)
     At = Tensor(A, device=device)
     loss = 0.5 * (w * (At @ w)).sum() + (w * w * w).sum() * 0.0
-    H = physics.parameter_hessian(loss, [w])
+    H = func.parameter_hessian(loss, [w])
     np.testing.assert_allclose(to_numpy(H), A, atol=1e-14)
     v = Tensor([1.0, 2.0, 3.0], device=device)
-    np.testing.assert_allclose(to_numpy(physics.hessian_vector_product(loss, [w], v)), A @ [1, 2, 3], atol=1e-13)
+    np.testing.assert_allclose(to_numpy(func.parameter_hvp(loss, [w], v)), A @ [1, 2, 3], atol=1e-13)
 
 
 def test_network_loss_hessian_against_finite_differences(device):
@@ -346,14 +346,14 @@ def test_network_loss_hessian_against_finite_differences(device):
 
     params = net.parameters()
     P = sum(p.size for p in params)
-    H = to_numpy(physics.parameter_hessian(loss(), params))
+    H = to_numpy(func.parameter_hessian(loss(), params))
     assert H.shape == (P, P)
     np.testing.assert_allclose(H, H.T, atol=1e-12)
     # Column k by central differences of the flat gradient.
     flat = np.concatenate([to_numpy(p).ravel() for p in params])
 
     def set_flat(vec):
-        for p, piece in zip(params, physics.unflatten_like(Tensor(vec, device=device), params)):
+        for p, piece in zip(params, func.unflatten_like(Tensor(vec, device=device), params)):
             p.data[...] = piece.data
 
     eps = 1e-6
@@ -361,28 +361,28 @@ def test_network_loss_hessian_against_finite_differences(device):
         e = np.zeros(P)
         e[k] = eps
         set_flat(flat + e)
-        gp = to_numpy(physics.flat_grad(loss(), params))
+        gp = to_numpy(func.flat_grad(loss(), params))
         set_flat(flat - e)
-        gm = to_numpy(physics.flat_grad(loss(), params))
+        gm = to_numpy(func.flat_grad(loss(), params))
         np.testing.assert_allclose(H[:, k], (gp - gm) / (2 * eps), atol=1e-7)
     set_flat(flat)
     v = rng.normal(size=P)
-    hv = physics.hessian_vector_product(loss(), params, Tensor(v, device=device))
+    hv = func.parameter_hvp(loss(), params, Tensor(v, device=device))
     np.testing.assert_allclose(to_numpy(hv), H @ v, atol=1e-12)
 
 
 def test_curvature_errors_and_unflatten(device):
     w = Tensor(np.ones((2, 3)), requires_grad=True, device=device)
     b = Tensor(np.zeros(3), requires_grad=True, device=device)
-    pieces = physics.unflatten_like(Tensor(np.arange(9.0), device=device), [w, b])
+    pieces = func.unflatten_like(Tensor(np.arange(9.0), device=device), [w, b])
     assert [p.shape for p in pieces] == [(2, 3), (3,)]
     np.testing.assert_array_equal(to_numpy(pieces[1]), [6, 7, 8])
     with pytest.raises(ValueError, match=r"shape \(9,\)"):
-        physics.hessian_vector_product((w * w).sum(), [w, b], Tensor(np.ones(6)))
+        func.parameter_hvp((w * w).sum(), [w, b], Tensor(np.ones(6)))
     with pytest.raises(ValueError, match="must be a scalar"):
-        physics.parameter_hessian(w * w, [w])
+        func.parameter_hessian(w * w, [w])
     # b is unused: its rows and columns of the Hessian are zero.
-    H = to_numpy(physics.parameter_hessian((w**3).sum(), [w, b]))
+    H = to_numpy(func.parameter_hessian((w**3).sum(), [w, b]))
     np.testing.assert_allclose(np.diag(H)[:6], 6 * np.ones(6))
     assert not H[6:].any() and not H[:, 6:].any()
 
@@ -444,7 +444,7 @@ def test_example_newton_rosenbrock_and_logistic_regression(examples):
     X, y = full["X"], full["y"]
     w = Tensor(full["w"], requires_grad=True)
     b = Tensor(full["b"], requires_grad=True)
-    H = to_numpy(physics.parameter_hessian(newton.logistic_loss(w, b, Tensor(X), Tensor(y), 0.05), [w, b]))
+    H = to_numpy(func.parameter_hessian(newton.logistic_loss(w, b, Tensor(X), Tensor(y), 0.05), [w, b]))
     Xb = np.hstack([X, np.ones((len(X), 1))])
     p = 1 / (1 + np.exp(-(Xb @ np.append(full["w"], full["b"]))))
     expected = Xb.T @ (Xb * (p * (1 - p))[:, None]) / len(X) + 0.05 * np.diag([1.0] * X.shape[1] + [0.0])
@@ -523,4 +523,66 @@ def test_gradcheck_through_the_helpers(device):
         return physics.laplacian(u, x)
 
     assert tg.gradcheck(laplacian_of_net, [net.params[0]])
-    assert tg.gradcheck(lambda x: physics.jacobian(tg.stack([x[:, 0] * x[:, 1], x[:, 1].sin()], 1), x), [x])
+    assert tg.gradcheck(lambda x: physics.pointwise_jacobian(tg.stack([x[:, 0] * x[:, 1], x[:, 1].sin()], 1), x), [x])
+
+
+# ============================================================================ old names
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("hessian", "pointwise_hessian"),
+        ("jacobian", "pointwise_jacobian"),
+        ("hessian_diag", "pointwise_hessian_diag"),
+    ],
+)
+def test_old_pointwise_names_warn_and_agree(old, new):
+    x = Tensor(np.array([[0.3, -0.2], [1.1, 0.4]]), requires_grad=True)
+    u = (x[:, 0] ** 2 * x[:, 1]).sin()
+    with pytest.warns(DeprecationWarning, match=f"physics.{old} is deprecated: use tinygrad_edu.physics.{new}"):
+        before = to_numpy(getattr(physics, old)(u, x))
+    np.testing.assert_array_equal(before, to_numpy(getattr(physics, new)(u, x)))
+    assert old not in physics.__all__ and new in physics.__all__
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("flat_grad", "flat_grad"),
+        ("hessian_vector_product", "parameter_hvp"),
+        ("parameter_hessian", "parameter_hessian"),
+        ("residual_jacobian", "residual_jacobian"),
+        ("unflatten_like", "unflatten_like"),
+    ],
+)
+def test_old_curvature_names_warn_and_agree(old, new):
+    w = Tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+    loss = (w**3).sum() + (w[0] * w[1])
+    args = {
+        "flat_grad": (loss, [w]),
+        "hessian_vector_product": (loss, [w], Tensor([1.0, 2.0, 3.0])),
+        "parameter_hessian": (loss, [w]),
+        "residual_jacobian": (w * w, [w]),
+        "unflatten_like": (Tensor(np.arange(3.0)), [w]),
+    }[old]
+    with pytest.warns(DeprecationWarning, match=f"physics.{old} is deprecated: use tinygrad_edu.func.{new}"):
+        before = getattr(physics, old)(*args)
+    after = getattr(func, new)(*args)
+    for b, a in zip(before if isinstance(before, list) else [before], after if isinstance(after, list) else [after]):
+        np.testing.assert_array_equal(to_numpy(b), to_numpy(a))
+
+
+def test_flat_grad_is_laid_out_as_parameters_to_vector():
+    w = Tensor(np.ones((2, 3)), requires_grad=True)
+    b = Tensor(np.zeros(3), requires_grad=True)
+    unused = Tensor(np.ones(2), requires_grad=True)
+    loss = ((w * 2.0).sum(0) * b.exp()).sum()
+    g = to_numpy(func.flat_grad(loss, [w, b, unused]))
+    expected = tg.nn.utils.parameters_to_vector(
+        [Tensor(np.full((2, 3), 2.0)), Tensor(np.full(3, 4.0)), Tensor(np.zeros(2))]
+    )
+    np.testing.assert_array_equal(g, to_numpy(expected))
+    np.testing.assert_array_equal(to_numpy(func.flat_grad(Tensor(1.0), [w, unused])), np.zeros(8))
+    with pytest.raises(ValueError, match="flat_grad: no parameters given"):
+        func.flat_grad(loss, [])

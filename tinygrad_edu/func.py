@@ -49,6 +49,11 @@ __all__ = [
     "make_vjp",
     "vjp",
     "checkpoint",
+    "flat_grad",
+    "parameter_hvp",
+    "parameter_hessian",
+    "residual_jacobian",
+    "unflatten_like",
     "primitive",
     "defvjp",
 ]
@@ -608,6 +613,86 @@ def checkpoint(f: Callable) -> Callable:
         return Checkpoint.apply(*args, *params, fn=lambda *ts: f(*ts[:n]))
 
     return wrapper
+
+
+# --------------------------------------------------------------------------- parameter curvature
+# The same derivatives for a loss already computed from a model's weights (a Tensor, not a
+# function): the gradient, Hessian-vector products and the Hessian of ``L(theta)`` with the
+# parameters ``theta`` flattened and joined in order (:func:`tinygrad_edu.nn.utils.parameters_to_vector`).
+
+
+def _params(params: Tensor | Sequence[Tensor], name: str) -> list[Tensor]:
+    params = [params] if isinstance(params, Tensor) else list(params)
+    if not params:
+        raise ValueError(f"{name}: no parameters given")
+    return params
+
+
+def flat_grad(loss: Tensor, params: Tensor | Sequence[Tensor], *, create_graph: bool = False) -> Tensor:
+    """``dL/dtheta`` for all parameters, flattened and joined into one vector of length P.
+
+    The vector is laid out as ``parameters_to_vector(params)``; a parameter the loss does not
+    depend on gets zeros.
+    """
+    from tinygrad_edu.nn.utils import parameters_to_vector
+
+    params = _params(params, "flat_grad")
+    if not loss.requires_grad:
+        return parameters_to_vector(_zeros(p) for p in params)
+    grads = autograd.grad(loss, params, retain_graph=True, create_graph=create_graph, allow_unused=True)
+    return parameters_to_vector(_zeros(p) if g is None else g for p, g in zip(params, grads))
+
+
+def parameter_hvp(loss: Tensor, params: Tensor | Sequence[Tensor], v: Tensor) -> Tensor:
+    """``H v`` with ``H = d^2L/dtheta^2``, without forming ``H`` (Pearlmutter's trick).
+
+    ``H v = d/dtheta (g . v)`` with ``g = dL/dtheta``: two backward passes, whatever P. ``v`` is
+    a flat vector of length P (the parameters in order, as :func:`flat_grad`). :func:`hvp` is
+    the same for a function of its argument.
+    """
+    params = _params(params, "parameter_hvp")
+    P = sum(p.size for p in params)
+    if not isinstance(v, Tensor) or tuple(v.shape) != (P,):
+        raise ValueError(f"parameter_hvp: v must be a Tensor of shape ({P},), got {getattr(v, 'shape', v)}")
+    g = flat_grad(loss, params, create_graph=True)
+    return flat_grad((g * v.detach()).sum(), params)
+
+
+def parameter_hessian(loss: Tensor, params: Tensor | Sequence[Tensor]) -> Tensor:
+    """The full Hessian ``H[i, j] = d^2L/dtheta_i dtheta_j`` of a scalar loss, shape (P, P).
+
+    Row ``i`` is the gradient of ``g_i = dL/dtheta_i``: one backward pass per parameter, so
+    only for small models (P up to a few thousand). :func:`hessian` is the same for a function.
+    """
+    params = _params(params, "parameter_hessian")
+    if loss.size != 1:
+        raise ValueError(f"parameter_hessian: the loss must be a scalar, got shape {tuple(loss.shape)}")
+    g = flat_grad(loss, params, create_graph=True)
+    return stack([flat_grad(g[i], params) for i in range(g.shape[0])], 0)
+
+
+def residual_jacobian(residuals: Tensor, params: Tensor | Sequence[Tensor]) -> Tensor:
+    """``J[k, i] = dr_k/dtheta_i`` of a residual vector, shape (m, P): one backward pass per residual.
+
+    For a least-squares loss ``L = sum_k r_k^2``, ``2 J^T J`` is the Gauss-Newton approximation
+    of the Hessian and ``2 J^T r`` the gradient: the pieces of a Levenberg-Marquardt step.
+    """
+    params = _params(params, "residual_jacobian")
+    r = residuals.reshape(-1)
+    return stack([flat_grad(r[k], params) for k in range(r.shape[0])], 0)
+
+
+def unflatten_like(vector: Tensor, params: Sequence[Tensor]) -> list[Tensor]:
+    """Cut a flat vector of length P back into tensors shaped like ``params`` (for Newton steps)."""
+    params = _params(params, "unflatten_like")
+    P = sum(p.size for p in params)
+    if tuple(vector.shape) != (P,):
+        raise ValueError(f"unflatten_like: vector has shape {tuple(vector.shape)}, the parameters need ({P},)")
+    out, start = [], 0
+    for p in params:
+        out.append(vector[start : start + p.size].reshape(p.shape))
+        start += p.size
+    return out
 
 
 from tinygrad_edu.extend import defvjp, primitive  # noqa: E402  (re-exported: a new differentiable function)

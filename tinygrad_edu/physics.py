@@ -15,27 +15,31 @@ the results are not per-point derivatives.
 All derivative helpers use :func:`tinygrad_edu.autograd.grad` with ``create_graph=True`` by
 default, so their results can be differentiated again, with respect to ``x`` (second
 derivatives) or to the weights (training). The module also holds the collocation grids, the
-trial solutions that satisfy boundary or initial conditions by construction, and the curvature
-of a loss with respect to the parameters (Hessian-vector products, the full Hessian).
+trial solutions that satisfy boundary or initial conditions by construction. The curvature of a
+loss with respect to the parameters (Hessian-vector products, the full Hessian) lives beside the
+other transforms in :mod:`tinygrad_edu.func` (``flat_grad``, ``parameter_hvp``,
+``parameter_hessian``, ``residual_jacobian``, ``unflatten_like``); the old names here
+(``hessian``, ``jacobian``, ``hessian_diag`` and the curvature helpers) still work and warn.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tinygrad_edu import autograd, backend
-from tinygrad_edu.creation import linspace, ones_like, zeros, zeros_like
-from tinygrad_edu.ops.shape import concatenate, stack
+from tinygrad_edu import autograd, backend, func
+from tinygrad_edu.creation import linspace, ones_like, zeros_like
+from tinygrad_edu.ops.shape import stack
 from tinygrad_edu.tensor import Tensor
 
 __all__ = [
     "input_grad",
     "divergence",
     "laplacian",
-    "hessian_diag",
-    "hessian",
-    "jacobian",
+    "pointwise_hessian_diag",
+    "pointwise_hessian",
+    "pointwise_jacobian",
     "uniform_grid",
     "random_points",
     "split_boundary",
@@ -45,11 +49,6 @@ __all__ = [
     "initial_value_trial",
     "interval_trial",
     "heat_trial",
-    "flat_grad",
-    "hessian_vector_product",
-    "parameter_hessian",
-    "residual_jacobian",
-    "unflatten_like",
 ]
 
 Bounds = float | Sequence[float]
@@ -144,30 +143,34 @@ def laplacian(u: Tensor, x: Tensor, *, create_graph: bool = True) -> Tensor:
     return divergence(g.reshape(n, -1), x, create_graph=create_graph)
 
 
-def hessian_diag(u: Tensor, x: Tensor, *, create_graph: bool = True) -> Tensor:
+def pointwise_hessian_diag(u: Tensor, x: Tensor, *, create_graph: bool = True) -> Tensor:
     """The diagonal ``d^2u/dx_i^2`` per point, shape (n, d) (the unmixed second derivatives)."""
-    n = _check_points(x, "hessian_diag")
-    _field(u, n, "hessian_diag")
+    n = _check_points(x, "pointwise_hessian_diag")
+    _field(u, n, "pointwise_hessian_diag")
     g = input_grad(u, x, create_graph=True).reshape(n, -1)
     cols = [_col(input_grad(g[:, i], x, create_graph=create_graph), i) for i in range(g.shape[1])]
     return stack(cols, axis=1)
 
 
-def hessian(u: Tensor, x: Tensor, *, create_graph: bool = True) -> Tensor:
-    """The Hessian ``H[p, i, j] = d^2u/dx_i dx_j`` at every point ``x_p``, shape (n, d, d)."""
-    n = _check_points(x, "hessian")
-    _field(u, n, "hessian")
-    return jacobian(input_grad(u, x, create_graph=True).reshape(n, -1), x, create_graph=create_graph)
+def pointwise_hessian(u: Tensor, x: Tensor, *, create_graph: bool = True) -> Tensor:
+    """The Hessian ``H[p, i, j] = d^2u/dx_i dx_j`` at every point ``x_p``, shape (n, d, d).
+
+    Per collocation point, from one field ``u`` over all points (the curvature of a loss with
+    respect to the weights is :func:`tinygrad_edu.func.parameter_hessian`).
+    """
+    n = _check_points(x, "pointwise_hessian")
+    _field(u, n, "pointwise_hessian")
+    return pointwise_jacobian(input_grad(u, x, create_graph=True).reshape(n, -1), x, create_graph=create_graph)
 
 
-def jacobian(F: Tensor, x: Tensor, *, create_graph: bool = True) -> Tensor:
+def pointwise_jacobian(F: Tensor, x: Tensor, *, create_graph: bool = True) -> Tensor:
     """The Jacobian ``J[p, j, i] = dF_j/dx_i`` of a vector field at every point, shape (n, m, d).
 
     ``F`` has shape (n, m) (or (n,), read as m = 1) and was made from ``x`` of shape (n, d).
     One backward pass per output component ``j``.
     """
-    n = _check_points(x, "jacobian")
-    F = _vector_field(F, n, "jacobian")
+    n = _check_points(x, "pointwise_jacobian")
+    F = _vector_field(F, n, "pointwise_jacobian")
     rows = [input_grad(F[:, j], x, create_graph=create_graph).reshape(n, -1) for j in range(F.shape[1])]
     return stack(rows, axis=1)
 
@@ -396,71 +399,26 @@ def heat_trial(
     return TrialSolution(net, boundary, distance, f"(1 - t) u0(x) + (x - {a})({b} - x) t N(x, t)")
 
 
-# ============================================================================ curvature
+# ============================================================================ old names
+# Kept so that course code written against earlier versions still runs; each emits a
+# DeprecationWarning with the name to use instead.
 
 
-def _params(params: Tensor | Sequence[Tensor]) -> list[Tensor]:
-    params = [params] if isinstance(params, Tensor) else list(params)
-    if not params:
-        raise ValueError("curvature: no parameters given")
-    return params
+def _renamed(old: str, new: str, fn: Callable) -> Callable:
+    def alias(*args: Any, **kwargs: Any) -> Any:
+        warnings.warn(f"physics.{old} is deprecated: use {new}", DeprecationWarning, stacklevel=2)
+        return fn(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = old
+    alias.__doc__ = f"Deprecated alias of :func:`{new}` (same arguments, same result)."
+    return alias
 
 
-def flat_grad(loss: Tensor, params: Tensor | Sequence[Tensor], *, create_graph: bool = False) -> Tensor:
-    """``dL/dtheta`` for all parameters, flattened and joined into one vector of length P."""
-    params = _params(params)
-    if not loss.requires_grad:
-        return zeros(sum(p.size for p in params), dtype=params[0].dtype, device=params[0].device)
-    grads = autograd.grad(loss, params, retain_graph=True, create_graph=create_graph, allow_unused=True)
-    return concatenate([(zeros_like(p) if g is None else g).reshape(-1) for p, g in zip(params, grads)])
-
-
-def hessian_vector_product(loss: Tensor, params: Tensor | Sequence[Tensor], v: Tensor) -> Tensor:
-    """``H v`` with ``H = d^2L/dtheta^2``, without forming ``H`` (Pearlmutter's trick).
-
-    ``H v = d/dtheta (g . v)`` with ``g = dL/dtheta``: two backward passes, whatever P. ``v`` is
-    a flat vector of length P (the parameters in order, as :func:`flat_grad`).
-    """
-    params = _params(params)
-    P = sum(p.size for p in params)
-    if not isinstance(v, Tensor) or tuple(v.shape) != (P,):
-        raise ValueError(f"hessian_vector_product: v must be a Tensor of shape ({P},), got {getattr(v, 'shape', v)}")
-    g = flat_grad(loss, params, create_graph=True)
-    return flat_grad((g * v.detach()).sum(), params)
-
-
-def parameter_hessian(loss: Tensor, params: Tensor | Sequence[Tensor]) -> Tensor:
-    """The full Hessian ``H[i, j] = d^2L/dtheta_i dtheta_j`` of a scalar loss, shape (P, P).
-
-    Row ``i`` is the gradient of ``g_i = dL/dtheta_i``: one backward pass per parameter, so
-    only for small models (P up to a few thousand).
-    """
-    params = _params(params)
-    if loss.size != 1:
-        raise ValueError(f"parameter_hessian: the loss must be a scalar, got shape {tuple(loss.shape)}")
-    g = flat_grad(loss, params, create_graph=True)
-    return stack([flat_grad(g[i], params) for i in range(g.shape[0])], axis=0)
-
-
-def residual_jacobian(residuals: Tensor, params: Tensor | Sequence[Tensor]) -> Tensor:
-    """``J[k, i] = dr_k/dtheta_i`` of a residual vector, shape (m, P): one backward pass per residual.
-
-    For a least-squares loss ``L = sum_k r_k^2``, ``2 J^T J`` is the Gauss-Newton approximation
-    of the Hessian and ``2 J^T r`` the gradient: the pieces of a Levenberg-Marquardt step.
-    """
-    params = _params(params)
-    r = residuals.reshape(-1)
-    return stack([flat_grad(r[k], params) for k in range(r.shape[0])], axis=0)
-
-
-def unflatten_like(vector: Tensor, params: Sequence[Tensor]) -> list[Tensor]:
-    """Cut a flat vector of length P back into tensors shaped like ``params`` (for Newton steps)."""
-    params = _params(params)
-    P = sum(p.size for p in params)
-    if tuple(vector.shape) != (P,):
-        raise ValueError(f"unflatten_like: vector has shape {tuple(vector.shape)}, the parameters need ({P},)")
-    out, start = [], 0
-    for p in params:
-        out.append(vector[start : start + p.size].reshape(p.shape))
-        start += p.size
-    return out
+hessian = _renamed("hessian", "tinygrad_edu.physics.pointwise_hessian", pointwise_hessian)
+jacobian = _renamed("jacobian", "tinygrad_edu.physics.pointwise_jacobian", pointwise_jacobian)
+hessian_diag = _renamed("hessian_diag", "tinygrad_edu.physics.pointwise_hessian_diag", pointwise_hessian_diag)
+flat_grad = _renamed("flat_grad", "tinygrad_edu.func.flat_grad", func.flat_grad)
+hessian_vector_product = _renamed("hessian_vector_product", "tinygrad_edu.func.parameter_hvp", func.parameter_hvp)
+parameter_hessian = _renamed("parameter_hessian", "tinygrad_edu.func.parameter_hessian", func.parameter_hessian)
+residual_jacobian = _renamed("residual_jacobian", "tinygrad_edu.func.residual_jacobian", func.residual_jacobian)
+unflatten_like = _renamed("unflatten_like", "tinygrad_edu.func.unflatten_like", func.unflatten_like)
