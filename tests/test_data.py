@@ -299,6 +299,43 @@ def test_fetch_all_four_files(clean_env, monkeypatch):
     assert data.fetch("mnist") == clean_env / "mine"
 
 
+def test_download_over_http_with_pooch(clean_env, monkeypatch):
+    """The real downloader (pooch's HTTP one) against a server on this machine: no outside network."""
+    import functools
+    import http.server
+    import threading
+
+    pytest.importorskip("pooch", reason="pooch is a dependency of downloads")
+    served = clean_env / "server"
+    images, labels = write_split(served, "train", n=4)
+    _tiny_published(monkeypatch, served)
+    agents = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # quiet
+            pass
+
+        def do_GET(self):
+            agents.append(self.headers.get("User-Agent"))
+            super().do_GET()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(served)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        ds = data.DATASETS["mnist"]
+        monkeypatch.setitem(data.DATASETS, "mnist", dataclasses.replace(ds, mirrors=(url,)))
+        X, y = data.load_mnist(flatten=False, scale=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    np.testing.assert_array_equal(X, images)
+    np.testing.assert_array_equal(y, labels)
+    assert agents == ["tinygrad-edu", "tinygrad-edu"]
+    cache = clean_env / "cache" / "tinygrad_edu" / "mnist"
+    assert sorted(p.name for p in cache.iterdir()) == ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]
+
+
 def test_no_download_means_no_network(clean_env, monkeypatch):
     monkeypatch.setattr(datasets, "_fetch_url", no_network)
     with pytest.raises(data.DatasetNotFoundError, match="download=False"):

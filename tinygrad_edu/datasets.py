@@ -10,10 +10,10 @@ here with plain NumPy, gzipped or not. Where the files are looked for, in this o
 4. the system folder of Debian's packages (``/usr/share/datasets/fashion-mnist`` from
    ``apt install dataset-fashion-mnist``).
 
-When none has the files, they are downloaded into the cache (``download=True``) and each file's
-SHA-256 is checked against the published one before use; offline, the error message lists the
-files to fetch and the folder to put them in. Files are never unpickled. The loaders are
-re-exported by :mod:`tinygrad_edu.data`.
+When none has the files, they are downloaded into the cache (``download=True``) with ``pooch``,
+which checks each file's SHA-256 against the published one before the file takes its name;
+offline, the error message lists the files to fetch and the folder to put them in. Files are
+never unpickled. The loaders are re-exported by :mod:`tinygrad_edu.data`.
 """
 
 from __future__ import annotations
@@ -22,15 +22,12 @@ import gzip
 import hashlib
 import os
 import struct
-import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from tinygrad_edu.fileio import atomic_write
 
 __all__ = [
     "load_mnist",
@@ -307,15 +304,17 @@ def find_dataset(name: str, root: str | os.PathLike | None = None, split: str = 
 
 
 def _fetch_url(url: str, dest: Any, timeout: float = 30.0) -> None:
-    """Download ``url`` into the binary file object ``dest`` (the only function here that touches the network)."""
-    req = urllib.request.Request(url, headers={"User-Agent": "tinygrad-edu"})
-    with urllib.request.urlopen(req, timeout=timeout) as r:
-        while chunk := r.read(1 << 20):
-            dest.write(chunk)
+    """Download ``url`` into the binary file object ``dest`` (the only function here that touches the network).
+
+    pooch's HTTP downloader streams it; tests put a fake here, so that they never reach a network.
+    """
+    import pooch  # only when downloading: it costs ~80 ms to import
+
+    pooch.HTTPDownloader(progressbar=False, timeout=timeout, headers={"User-Agent": "tinygrad-edu"})(url, dest, None)
 
 
 class _HashingWriter:
-    """A file object that computes the SHA-256 of what goes through it."""
+    """A file object that computes the SHA-256 of what goes through it (to name a wrong file's digest)."""
 
     def __init__(self, f: Any) -> None:
         self.f, self.hash = f, hashlib.sha256()
@@ -324,28 +323,45 @@ class _HashingWriter:
         self.hash.update(chunk)
         return self.f.write(chunk)
 
+    def flush(self) -> None:
+        self.f.flush()
+
 
 def _download(ds: _Dataset, f: _File, folder: Path) -> Path:
-    """Fetch one ``.gz`` file into ``folder``, trying each mirror; verify its SHA-256 before it takes its name."""
+    """Fetch one ``.gz`` file into ``folder`` with pooch, trying each mirror.
+
+    ``pooch.retrieve`` writes to a temporary file beside the target, checks its SHA-256 against
+    the published one and only then gives it its name: an unverified file is never left behind.
+    """
+    import pooch
+
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / (f.name + ".gz")
     errors = []
     for mirror in ds.mirrors:
+        digest: list[str] = []
 
-        def fetch_and_verify(out: Any, mirror: str = mirror) -> None:
-            w = _HashingWriter(out)
-            _fetch_url(mirror + f.name + ".gz", w)
-            digest = w.hash.hexdigest()
-            if digest != f.sha256_gz:  # raised inside the write: the unverified file never takes the name
-                raise ChecksumError(
-                    f"{f.name}.gz from {mirror}: SHA-256 {digest} differs from the published {f.sha256_gz}"
-                )
+        def download(url: str, output_file: str, _pooch: Any = None, digest: list[str] = digest) -> None:
+            os.unlink(output_file)  # pooch's temporary file is 0o600; a new one gets the umask's mode, as open() gives
+            with open(output_file, "xb") as out:
+                w = _HashingWriter(out)
+                _fetch_url(url, w)
+            digest.append(w.hash.hexdigest())
 
         try:
-            return atomic_write(target, fetch_and_verify)
-        except ChecksumError:
-            raise
+            path = pooch.retrieve(
+                mirror + f.name + ".gz",
+                known_hash=f"sha256:{f.sha256_gz}",
+                fname=f.name + ".gz",
+                path=folder,
+                downloader=download,
+                progressbar=False,
+            )
+            return Path(path)
         except Exception as e:  # network errors: try the next mirror
+            if digest and digest[0] != f.sha256_gz:  # pooch refused the file (a ValueError): stop here
+                raise ChecksumError(
+                    f"{f.name}.gz from {mirror}: SHA-256 {digest[0]} differs from the published {f.sha256_gz}"
+                ) from None
             errors.append(f"{mirror}: {e}")
     raise ConnectionError("; ".join(errors))
 
