@@ -76,6 +76,11 @@ KINKS = {
         lambda t, x: x.min(dim=0).values,
         [[1.0, nan, 3.0], [2.0, 0.0, 4.0]],
     ),
+    "softplus_at_threshold": (
+        lambda x: x.softplus(threshold=1.0) + x.softplus(beta=2.0, threshold=1.0),
+        lambda t, x: _tf(t, "softplus")(x, threshold=1.0) + _tf(t, "softplus")(x, beta=2.0, threshold=1.0),
+        [1.0, 0.5, 2.0, nan],
+    ),
     "std_equal": (lambda x: x.std(), lambda t, x: x.std(correction=0), [1.5, 1.5, 1.5]),
     "std_equal_ddof1": (lambda x: x.std(ddof=1), lambda t, x: x.std(), [1.5, 1.5, 1.5]),
     "std_one_element": (lambda x: x.std(), lambda t, x: x.std(correction=0), [2.0]),
@@ -88,6 +93,11 @@ KINKS = {
     # a mask of 0 meets an infinite gradient: PyTorch's rules select, so 0 rather than inf * 0 = NaN
     "log_relu": (lambda x: x.relu().log(), lambda t, x: x.relu().log(), [-1.0, 2.0, 0.5]),
     "log_clip": (lambda x: x.clip(0.0, 1.0).log(), lambda t, x: x.clamp(0.0, 1.0).log(), [-1.0, 0.5, 2.0]),
+    "log_where": (
+        lambda x: tg.where(x.detach() > 0, x, 0.0).log(),
+        lambda t, x: t.where(x > 0, x, t.tensor(0.0, dtype=t.float64)).log(),
+        [-1.0, 0.5],
+    ),
     "log_maximum": (
         lambda x: x.maximum(0.0).log(),
         lambda t, x: t.maximum(x, t.tensor(0.0, dtype=t.float64)).log(),
