@@ -44,6 +44,16 @@ def _leaf(array: np.ndarray) -> Tensor:
     return Tensor._make(array, "cpu").requires_grad_(True)
 
 
+def _check_fit_settings(scheduler: Any, batches: Any, epochs: Any, n: int) -> None:
+    """FFNN.fit's scheduler, number of batches and of epochs, each refused with the reason."""
+    if not hasattr(scheduler, "update_change"):
+        raise TypeError(f"FFNN.fit: scheduler must have update_change(), got {type(scheduler).__name__}")
+    if isinstance(batches, bool) or not isinstance(batches, (int, np.integer)) or not 1 <= batches <= n:
+        raise ValueError(f"FFNN.fit: batches must be an int in [1, {n}] (the number of batches), got {batches!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"FFNN.fit: epochs must be a non-negative int, got {epochs!r}")
+
+
 class FFNN:
     """A feed-forward network: ``FFNN(dimensions, hidden_func, output_func, cost_func, seed)``.
 
@@ -287,43 +297,20 @@ class FFNN:
         if val_set:
             X_val = self._check_X(X_val, "X_val")
             t_val = self._check_t(t_val, X_val, "t_val")
-        if not hasattr(scheduler, "update_change"):
-            raise TypeError(f"FFNN.fit: scheduler must have update_change(), got {type(scheduler).__name__}")
-        if isinstance(batches, bool) or not isinstance(batches, (int, np.integer)) or not 1 <= batches <= len(X):
-            raise ValueError(
-                f"FFNN.fit: batches must be an int in [1, {len(X)}] (the number of batches), got {batches!r}"
-            )
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"FFNN.fit: epochs must be a non-negative int, got {epochs!r}")
+        _check_fit_settings(scheduler, batches, epochs, len(X))
 
         scores = {k: np.full(epochs, np.nan) for k in ("train_errors", "val_errors", "train_accs", "val_accs")}
         rs = np.random.RandomState(self.seed)
         if self.legacy:  # the original "shuffle": one bootstrap resample, drawn once (sklearn.utils.resample)
             idx = rs.randint(0, len(X), size=len(X))
             X, t = X[idx], t[idx]
-        self.schedulers_weight, self.schedulers_bias = [], []
-        for _ in self.weights:
-            for group in (self.schedulers_weight, self.schedulers_bias):
-                s = copy.copy(scheduler) if self.legacy else copy.deepcopy(scheduler)
-                if self.legacy and hasattr(s, "legacy"):
-                    s.legacy = True
-                elif not self.legacy and hasattr(s, "reset"):
-                    s.reset()
-                group.append(s)
-        batch_size = len(X) // batches
+        self._copy_schedulers(scheduler)
         bar = _Progress(epochs, verbose)
         bar.header(f"{type(scheduler).__name__}: Eta={getattr(scheduler, 'eta', '?')}, Lambda={lam}")
         e = -1
         try:
             for e in range(epochs):
-                order = rs.permutation(len(X)) if batches > 1 and not self.legacy else None
-                for i in range(batches):
-                    stop = len(X) if i == batches - 1 else (i + 1) * batch_size  # the last batch takes the rest
-                    rows = slice(i * batch_size, stop) if order is None else order[i * batch_size : stop]
-                    self._step(X[rows], t[rows], lam)
-                if self.legacy:
-                    for s in self.schedulers_weight + self.schedulers_bias:
-                        s.reset()
+                self._train_epoch(X, t, rs, batches, lam)
                 scores["train_errors"][e], scores["train_accs"][e] = self._metrics(X, t)
                 if val_set:
                     scores["val_errors"][e], scores["val_accs"][e] = self._metrics(X_val, t_val)
@@ -342,6 +329,30 @@ class FFNN:
         keys = ["train_errors"] + (["val_errors"] if val_set else [])
         keys += (["train_accs"] + (["val_accs"] if val_set else [])) if self.classification else []
         return {k: scores[k] for k in keys}
+
+    def _copy_schedulers(self, scheduler: Any) -> None:
+        """One copy of ``scheduler`` per weight matrix and per bias row (legacy: shallow copies, as the original)."""
+        self.schedulers_weight, self.schedulers_bias = [], []
+        for _ in self.weights:
+            for group in (self.schedulers_weight, self.schedulers_bias):
+                s = copy.copy(scheduler) if self.legacy else copy.deepcopy(scheduler)
+                if self.legacy and hasattr(s, "legacy"):
+                    s.legacy = True
+                elif not self.legacy and hasattr(s, "reset"):
+                    s.reset()
+                group.append(s)
+
+    def _train_epoch(self, X: np.ndarray, t: np.ndarray, rs: np.random.RandomState, batches: int, lam: float) -> None:
+        """One pass over (X, t) in ``batches`` mini-batches, in a new random order (legacy: in order)."""
+        batch_size = len(X) // batches
+        order = rs.permutation(len(X)) if batches > 1 and not self.legacy else None
+        for i in range(batches):
+            stop = len(X) if i == batches - 1 else (i + 1) * batch_size  # the last batch takes the rest
+            rows = slice(i * batch_size, stop) if order is None else order[i * batch_size : stop]
+            self._step(X[rows], t[rows], lam)
+        if self.legacy:
+            for s in self.schedulers_weight + self.schedulers_bias:
+                s.reset()
 
     def __repr__(self) -> str:
         extra = ", legacy=True" if self.legacy else ""

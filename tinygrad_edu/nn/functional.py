@@ -323,17 +323,7 @@ def cross_entropy(
         backend.is_array(target) and target.dtype.kind == "f"
     )
     if floating and tuple(target.shape) == (n, c):
-        t = target if isinstance(target, Tensor) else x._lift(target)
-        if tuple(t.shape) != (n, c):
-            raise ValueError(
-                f"{op}: probability targets must have the input's shape, got {tuple(t.shape)} "
-                f"for input {tuple(input.shape)}"
-            )
-        if label_smoothing:
-            t = t * (1.0 - label_smoothing) + label_smoothing / c
-        if w is not None:
-            t = t * Tensor._make(w, x.device)
-        out = nn_ops.SoftmaxCrossEntropy.apply(x, t, index=None, weight=None, reduction=reduction, denom=n)
+        out = _cross_entropy_probabilities(x, target, w, label_smoothing, reduction, tuple(input.shape))
         return out.reshape(rest) if reduction == "none" else out
     y_safe, valid = _labels(target, n, c, x.device, ignore_index, op)
     x = _skip_ignored(x, valid)
@@ -347,7 +337,35 @@ def cross_entropy(
             x, index=y_safe, weight=sample_w, reduction=reduction, denom=denom, counted=valid
         )
         return out.reshape(rest) if reduction == "none" else out
-    # label smoothing with indices, as PyTorch: (1 - eps) nll + eps * mean over classes of -w_c log p_c
+    loss = _smoothed_index_loss(x, y_safe, w, sample_w, valid, label_smoothing)
+    if reduction == "none":
+        return loss.reshape(rest)
+    return _weighted_mean(loss, denom, valid) if reduction == "mean" else loss.sum()
+
+
+def _cross_entropy_probabilities(
+    x: Tensor, target: Any, w: Any, label_smoothing: float, reduction: str, input_shape: tuple
+) -> Tensor:
+    """Cross-entropy against probability rows ``target`` (n, c): one fused op, the mean over n."""
+    n, c = x.shape
+    t = target if isinstance(target, Tensor) else x._lift(target)
+    if tuple(t.shape) != (n, c):
+        raise ValueError(
+            f"cross_entropy: probability targets must have the input's shape, got {tuple(t.shape)} "
+            f"for input {input_shape}"
+        )
+    if label_smoothing:
+        t = t * (1.0 - label_smoothing) + label_smoothing / c
+    if w is not None:
+        t = t * Tensor._make(w, x.device)
+    return nn_ops.SoftmaxCrossEntropy.apply(x, t, index=None, weight=None, reduction=reduction, denom=n)
+
+
+def _smoothed_index_loss(x: Tensor, y_safe: Any, w: Any, sample_w: Any, valid: Any, label_smoothing: float) -> Tensor:
+    """Per-sample loss with class indices and label smoothing, as PyTorch:
+    (1 - eps) nll + eps * mean over classes of -w_c log p_c (ignored samples count 0)."""
+    n, c = x.shape
+    xp = backend.xp(x.device)
     logp = x.log_softmax(1)
     sw = Tensor._make(sample_w if sample_w is not None else xp.ones(n, dtype=x.dtype), x.device)
     nll = -logp[xp.arange(n), y_safe] * sw
@@ -355,10 +373,7 @@ def cross_entropy(
     smooth = -cw.sum(1) * (1.0 / c)
     if valid is not None:
         smooth = smooth * Tensor._make(valid.astype(x.dtype), x.device)
-    loss = nll * (1.0 - label_smoothing) + smooth * label_smoothing
-    if reduction == "none":
-        return loss.reshape(rest)
-    return _weighted_mean(loss, denom, valid) if reduction == "mean" else loss.sum()
+    return nll * (1.0 - label_smoothing) + smooth * label_smoothing
 
 
 def _skip_ignored(x: Tensor, valid: Any) -> Tensor:

@@ -151,26 +151,47 @@ def backward_steps(
     seed = autograd.seed_grad(loss, gradient, "backward_steps()")
     w = walk(loss, params, model)
     leaves = [t for t in w.tensors if t.is_leaf and t.requires_grad]
-    root_id = w.ids[id(loss)]
-    adjoints: dict[str, Tensor] = {root_id: seed}
-    parts: dict[str, list[tuple[str, Tensor]]] = {}
-    frames: list[Frame] = []
+    recorder = _Recorder(w, w.ids[id(loss)], seed)
+    if leaves and loss._ctx is not None:
+        autograd.run_backward(
+            [loss], [seed], targets=leaves, retain_graph=True, create_graph=create_graph, observer=recorder
+        )
+    return recorder.frames
 
-    def observer(t: Tensor, g: Tensor, fn: Function, in_grads: tuple) -> None:
-        need = fn.needs_input_grad
+
+class _Recorder:
+    """The observer of :func:`backward_steps`: one :class:`Frame` per op node the engine visits.
+
+    It keeps each tensor's adjoint summed so far and the parts it was summed from (which op sent
+    which term), so that a frame shows the chain rule of its step and what changed.
+    """
+
+    def __init__(self, w: Any, root_id: str, seed: Tensor) -> None:
+        self.w, self.root_id, self.seed = w, root_id, seed
+        self.adjoints: dict[str, Tensor] = {root_id: seed}
+        self.parts: dict[str, list[tuple[str, Tensor]]] = {}
+        self.frames: list[Frame] = []
+
+    def _send(self, fn: Function, in_ids: list[str], in_grads: tuple) -> tuple[list[Tensor | None], dict[str, Tensor]]:
+        """Add the op's input gradients to the adjoints; return what it sent and what changed."""
+        sent: list[Tensor | None] = []
+        changed: dict[str, Tensor] = {}
+        for pid, gp, wanted in zip(in_ids, in_grads, fn.needs_input_grad):
+            gp = gp if wanted else None
+            sent.append(gp)
+            if gp is not None:
+                self.adjoints[pid] = changed[pid] = gp if pid not in self.adjoints else self.adjoints[pid] + gp
+                self.parts.setdefault(pid, []).append((self.w.ids[id(fn)], gp))
+        return sent, changed
+
+    def __call__(self, t: Tensor, g: Tensor, fn: Function, in_grads: tuple) -> None:
+        w, frames = self.w, self.frames
         inputs = list(fn.inputs)
         in_ids = [w.ids[id(p)] for p in inputs]
         in_names = [w.names[id(p)] for p in inputs]
         out_id = w.ids[id(t)]
-        locals_, chains = _describe(fn, w.names[id(t)], in_names, inputs, t, need)
-        sent: list[Tensor | None] = []
-        changed: dict[str, Tensor] = {}
-        for pid, gp, wanted in zip(in_ids, in_grads, need):
-            gp = gp if wanted else None
-            sent.append(gp)
-            if gp is not None:
-                adjoints[pid] = changed[pid] = gp if pid not in adjoints else adjoints[pid] + gp
-                parts.setdefault(pid, []).append((w.ids[id(fn)], gp))
+        locals_, chains = _describe(fn, w.names[id(t)], in_names, inputs, t, fn.needs_input_grad)
+        sent, changed = self._send(fn, in_ids, in_grads)
         frames.append(
             Frame(
                 index=len(frames) + 1,
@@ -181,7 +202,7 @@ def backward_steps(
                 output_id=out_id,
                 output_name=w.names[id(t)],
                 grad_output=g,
-                grad_output_parts=list(parts.get(out_id, [])),
+                grad_output_parts=list(self.parts.get(out_id, [])),
                 inputs=inputs,
                 input_ids=in_ids,
                 input_names=in_names,
@@ -190,15 +211,9 @@ def backward_steps(
                 input_grads=sent,
                 changed=changed,
                 previous=frames[-1] if frames else None,
-                seed=None if frames else (root_id, seed),
+                seed=None if frames else (self.root_id, self.seed),
             )
         )
-
-    if leaves and loss._ctx is not None:
-        autograd.run_backward(
-            [loss], [seed], targets=leaves, retain_graph=True, create_graph=create_graph, observer=observer
-        )
-    return frames
 
 
 def format_steps(frames: list[Frame]) -> str:
