@@ -35,6 +35,7 @@ from tinygrad_edu.datasets import (
 from tinygrad_edu.ops.functions import one_hot as _engine_one_hot
 from tinygrad_edu.tensor import Tensor
 
+# The loaders of datasets.py are re-exported here by name on purpose: data is where students look.
 __all__ = [
     "gates",
     "load_digits",

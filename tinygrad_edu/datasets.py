@@ -462,6 +462,8 @@ def load_mnist(
     return _load("mnist", root, split, flatten, scale, dtype, download, verify)
 
 
+# The same signature as load_mnist on purpose: two public functions, each with its own docstring
+# (torchvision and Keras also have one function per data set).
 def load_fashion_mnist(
     root: str | os.PathLike | None = None,
     split: str = "train",

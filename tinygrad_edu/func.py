@@ -507,20 +507,8 @@ def jvp(f: Callable, argnum: Argnum = 0) -> Callable:
             tr.own.update(id(u) for u in us)
             tr.fresh.extend(us)
             w = tr.vjp(tr.outs, us, True)  # J^T u, recorded as a function of u
-            pairs = [(wi, vi) for wi, vi in zip(w, vs) if wi.requires_grad]
             with set_grad_enabled(tr.nested):
-                jvs: tuple = (None,) * len(us)
-                if pairs:
-                    outs, seeds = zip(*pairs)
-                    jvs = autograd.grad(
-                        list(outs),
-                        us,
-                        grad_outputs=list(seeds),
-                        retain_graph=True,
-                        create_graph=tr.nested,
-                        allow_unused=True,
-                    )
-                jvs = [_zeros(y) if jv is None else jv for jv, y in zip(jvs, tr.outs)]
+                jvs = tr.vjp(w, vs, tr.nested, targets=us)  # d(v . J^T u)/du = J v (zeros where w is constant)
                 return tr.value(), tr.outputs_like(jvs)
 
     return wrapper

@@ -20,6 +20,8 @@ from tinygrad_edu.ops import linalg as _L
 from tinygrad_edu.ops.reduce import normalize_axis
 from tinygrad_edu.tensor import Tensor
 
+# Names shared with tinygrad_edu.numpy.linalg on purpose: torch.linalg and numpy.linalg share them
+# too; each namespace lists its own (they differ: vector_norm here, multi_dot there).
 __all__ = [
     "inv",
     "pinv",

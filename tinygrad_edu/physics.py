@@ -285,6 +285,7 @@ def split_boundary(
     return parts[0], parts[1]
 
 
+# The same grid arguments as uniform_grid on purpose: the boundary points are its boundary.
 def boundary_points(
     low: Bounds,
     high: Bounds,

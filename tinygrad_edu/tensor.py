@@ -415,6 +415,8 @@ class Tensor:
     # A Python number takes the cheaper "constant" form of an op: nothing to lift into a
     # tensor, no gradient to compute for it, and NumPy keeps float32 as float32.
 
+    # The operators are written out one by one on purpose: each picks its op class directly (the hot
+    # path: no table look-up, no extra call), and a student reads what ``x + 1`` does.
     def __add__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor):
             return Add.apply(self, other)

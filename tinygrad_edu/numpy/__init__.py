@@ -70,6 +70,8 @@ int32 = _np.int32
 bool_ = _np.bool_
 ndarray = _np.ndarray
 
+# Also lists the names of _maths.py, _shapes.py and _real.py on purpose: this is the namespace's
+# one complete table, as the DIFFERENTIABLE set below, read by the namespace tests.
 __all__ = [
     "pi",
     "e",
@@ -284,16 +286,7 @@ REFUSED = {
 # --------------------------------------------------------------------------- helpers
 
 
-def _has_tensor(*objs: Any) -> bool:
-    """True when any argument is a Tensor, or a list/tuple holding one (at any depth)."""
-    todo = list(objs)
-    while todo:
-        o = todo.pop()
-        if isinstance(o, Tensor):
-            return True
-        if isinstance(o, (list, tuple)):
-            todo.extend(o)
-    return False
+_has_tensor = _table.has_tensor
 
 
 def _first_tensor(objs: Any) -> Tensor:

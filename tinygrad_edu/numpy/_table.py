@@ -42,6 +42,22 @@ def _walk(obj: Any) -> Iterable[Any]:
             todo.extend(o.values())
 
 
+def has_tensor(*objs: Any) -> bool:
+    """True when any argument is a Tensor, or a list/tuple holding one (at any depth).
+
+    The one test, used by the NumPy and SciPy namespaces, of whether a call has a Tensor to take
+    the engine's path (dicts are not looked into: NumPy's functions take none of arrays).
+    """
+    todo = list(objs)
+    while todo:
+        o = todo.pop()
+        if isinstance(o, Tensor):
+            return True
+        if isinstance(o, (list, tuple)):
+            todo.extend(o)
+    return False
+
+
 def tracked(*objs: Any) -> bool:
     """True when an argument holds a Tensor that requires grad while grad mode is on."""
     if not autograd.is_grad_enabled():

@@ -75,6 +75,8 @@ class Div(Function):
         return dx, dy
 
 
+# Each op is its own Function class with its forward and derivative side by side (the project's
+# style, for students): ops of the same form repeat a few lines on purpose, so that each reads alone.
 class AddConst(Function):
     """z = x + c for a number c."""
 

@@ -46,6 +46,8 @@ class Exp2(Function):
         return g * self.output * LN2
 
 
+# Each op is its own Function class with its forward and derivative side by side (the project's
+# style, for students): ops of the same form repeat a few lines on purpose, so that each reads alone.
 class Log2(Function):
     """y = log2 x."""
 

@@ -45,6 +45,8 @@ def _refuse_repeated(gaps: Tensor, op: str, what: str) -> None:
         )
 
 
+# Each op is its own Function class with its forward and derivative side by side (the project's
+# style, for students): ops of the same form repeat a few lines on purpose, so that each reads alone.
 class Inv(Function):
     """Y = A^-1, the inverse."""
 

@@ -91,6 +91,8 @@ def _is_basic(index: Any) -> bool:
 # ----------------------------------------------------------------------------- ops
 
 
+# Each op is its own Function class with its forward and derivative side by side (the project's
+# style, for students): ops of the same form repeat a few lines on purpose, so that each reads alone.
 class Reshape(Function):
     """y = x with a new shape."""
 

@@ -17,6 +17,8 @@ from tinygrad_edu import backend
 from tinygrad_edu.autograd import Function
 
 
+# Each op is its own Function class with its forward and derivative side by side (the project's
+# style, for students): ops of the same form repeat a few lines on purpose, so that each reads alone.
 class Exp(Function):
     """y = e^x."""
 

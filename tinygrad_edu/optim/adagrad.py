@@ -17,6 +17,8 @@ class Adagrad(Optimizer):
     theta <- theta - eta_t g / (sqrt(G) + eps)
     """
 
+    # PyTorch's explicit signature, written out on purpose (as in the other optimizers): students read
+    # the names and defaults here, and a misspelled keyword fails at the call.
     def __init__(
         self,
         params: Iterable[Any],
@@ -83,6 +85,8 @@ class AdagradMomentum(Adagrad):
     ``eps`` defaults to 1e-8 as in the lecture (its ``delta``).
     """
 
+    # PyTorch's explicit signature, written out on purpose (as in the other optimizers): students read
+    # the names and defaults here, and a misspelled keyword fails at the call.
     def __init__(
         self,
         params: Iterable[Any],

@@ -94,6 +94,8 @@ class AdamW(Adam):
 
     _decoupled = True
 
+    # PyTorch's explicit signature, written out on purpose (as in the other optimizers): students read
+    # the names and defaults here, and a misspelled keyword fails at the call.
     def __init__(
         self,
         params: Iterable[Any],

@@ -20,6 +20,8 @@ class RMSprop(Optimizer):
     else:             theta <- theta - eta g / d
     """
 
+    # PyTorch's explicit signature, written out on purpose (as in the other optimizers): students read
+    # the names and defaults here, and a misspelled keyword fails at the call.
     def __init__(
         self,
         params: Iterable[Any],

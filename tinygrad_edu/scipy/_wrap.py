@@ -9,17 +9,7 @@ from typing import Any
 from tinygrad_edu.numpy import _table
 from tinygrad_edu.tensor import Tensor
 
-
-def has_tensor(*objs: Any) -> bool:
-    """True when any argument is a Tensor, or a list/tuple holding one (at any depth)."""
-    todo = list(objs)
-    while todo:
-        o = todo.pop()
-        if isinstance(o, Tensor):
-            return True
-        if isinstance(o, (list, tuple)):
-            todo.extend(o)
-    return False
+has_tensor = _table.has_tensor  # the same test as the NumPy namespace's
 
 
 def as_tensors(*objs: Any) -> list[Tensor]:

@@ -15,7 +15,7 @@ from tinygrad_edu.ops import gamma as _G
 from tinygrad_edu.ops import normal as _N
 from tinygrad_edu.ops import reduce as _R
 from tinygrad_edu.ops import special as _S
-from tinygrad_edu.scipy._wrap import Namespace, as_tensors, has_tensor, refuse_extra
+from tinygrad_edu.scipy._wrap import Namespace, as_tensors, constant, has_tensor, refuse_extra
 from tinygrad_edu.tensor import Tensor
 
 _sp = backend.scipy_module("special")
@@ -110,20 +110,11 @@ def betaln(a: Any, b: Any) -> Any:
     return _G.Betaln.apply(*as_tensors(a, b))
 
 
-def _constant_parameters(name: str, **params: Any) -> None:
-    for key, val in params.items():
-        if isinstance(val, Tensor) and val.requires_grad:
-            raise TypeError(
-                f"{name}: no derivative with respect to {key} (it has no closed form; HIPS autograd has "
-                f"none either); pass {key} as a constant ({key}.detach()) to differentiate in x"
-            )
-
-
 def betainc(a: Any, b: Any, x: Any) -> Any:
     """``scipy.special.betainc``: I_x(a, b), differentiable in x (d/dx = x^(a-1) (1-x)^(b-1) / B(a, b))."""
     if not has_tensor(a, b, x):
         return _sp.betainc(a, b, x)
-    _constant_parameters("betainc", a=a, b=b)
+    constant("betainc", a=a, b=b)
     return _G.Betainc.apply(*as_tensors(a, b, x))
 
 
@@ -131,7 +122,7 @@ def gammainc(a: Any, x: Any) -> Any:
     """``scipy.special.gammainc``: P(a, x), differentiable in x (d/dx = e^-x x^(a-1) / Gamma(a))."""
     if not has_tensor(a, x):
         return _sp.gammainc(a, x)
-    _constant_parameters("gammainc", a=a)
+    constant("gammainc", a=a)
     return _G.Gammainc.apply(*as_tensors(a, x), upper=False)
 
 
@@ -139,7 +130,7 @@ def gammaincc(a: Any, x: Any) -> Any:
     """``scipy.special.gammaincc``: Q(a, x) = 1 - P(a, x), differentiable in x."""
     if not has_tensor(a, x):
         return _sp.gammaincc(a, x)
-    _constant_parameters("gammaincc", a=a)
+    constant("gammaincc", a=a)
     return _G.Gammainc.apply(*as_tensors(a, x), upper=True)
 
 

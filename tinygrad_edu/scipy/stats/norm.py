@@ -37,6 +37,8 @@ def _args(name: str, x: Any, loc: Any, scale: Any) -> list[Tensor]:
     return [x, loc, scale]
 
 
+# Each function states its own fallback to SciPy (no Tensor: SciPy's values) on purpose, as
+# the other distributions: the pattern is two lines, and the call reads as the formula.
 def pdf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """The density e^(-z^2/2) / (sqrt(2 pi) scale), z = (x - loc) / scale."""
     if not has_tensor(x, loc, scale):

@@ -34,6 +34,7 @@ def logpdf(x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     )
 
 
+# The same form as gamma.pdf/cdf on purpose: each distribution is its own module, as in SciPy.
 def pdf(x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """The density, exp(logpdf)."""
     if not has_tensor(x, df, loc, scale):
