@@ -65,6 +65,7 @@ __all__ = [
 ]
 
 
+# A one-line local name for the namespace's converter, as _shapes.py's _t (on purpose: short calls).
 def _tensor(a: Any) -> Any:
     """A Tensor for a Tensor or a list holding tensors; anything else as it is."""
     return _tnp._tensor(a)
