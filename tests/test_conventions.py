@@ -181,6 +181,11 @@ PIECEWISE = {
     "max_pool2d": lambda x: F.max_pool2d(x.reshape(1, 1, 2, 3), (2, 2), stride=1),
     "relu_then_max": lambda x: x.relu().max(axis=1),
     "l1_loss": lambda x: F.l1_loss(x, Tensor(np.zeros((2, 3)))),
+    "fmax": lambda x: x.fmax(Tensor(np.full(3, 0.1))),
+    "fmin": lambda x: Tensor(np.full(3, 0.1)).fmin(x),
+    "nan_to_num": lambda x: (x + Tensor(np.array([[0.0, np.inf, 0.0], [-np.inf, 0.0, 0.0]]))).nan_to_num(
+        posinf=5.0, neginf=-5.0
+    ),
 }
 
 _X = np.array([[0.5, -1.25, 0.75], [-0.3, 2.0, 0.0]])

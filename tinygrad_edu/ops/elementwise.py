@@ -13,7 +13,7 @@ import math
 
 from tinygrad_edu import backend
 from tinygrad_edu.autograd import Function
-from tinygrad_edu.ops.unary import Where
+from tinygrad_edu.ops.unary import LocalSlope, Where
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
@@ -247,7 +247,7 @@ class NanToNum(Function):
         finite = self.xp.isfinite(self.inputs[0].data)
         if finite.all():
             return g
-        return g * self.const(finite.astype(g.dtype))
+        return LocalSlope.apply(g, self.inputs[0], slope=finite.astype(g.dtype))  # keeps x: see LocalSlope
 
 
 # ----------------------------------------------------------------------------- two tensors
@@ -306,10 +306,10 @@ class FMin(Function):
 def _to_chosen(fn: Function, g, keeps_x):
     """The gradients of fmax/fmin: all of dL/dz to x where ``keeps_x(x, y)`` or y is NaN, else to y."""
     x, y = fn.inputs
-    to_x = keeps_x(x.data, y.data) | fn.xp.isnan(y.data)
-    to_x = fn.const(fn.xp.broadcast_to(to_x, g.shape).astype(g.dtype))
-    dx = (g * to_x).sum_to(x.shape) if fn.needs_input_grad[0] else None
-    dy = (g * (1.0 - to_x)).sum_to(y.shape) if fn.needs_input_grad[1] else None
+    to_x = fn.xp.broadcast_to(keeps_x(x.data, y.data) | fn.xp.isnan(y.data), g.shape)
+    # LocalSlope keeps x and y as inputs, so a second derivative through fmax/fmin is 0, not an error
+    dx = LocalSlope.apply(g, x, y, slope=to_x.astype(g.dtype)).sum_to(x.shape) if fn.needs_input_grad[0] else None
+    dy = LocalSlope.apply(g, x, y, slope=(~to_x).astype(g.dtype)).sum_to(y.shape) if fn.needs_input_grad[1] else None
     return dx, dy
 
 
