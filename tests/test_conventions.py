@@ -98,6 +98,11 @@ KINKS = {
         lambda t, x: t.where(x > 0, x, t.tensor(0.0, dtype=t.float64)).log(),
         [-1.0, 0.5],
     ),
+    "log_where_other": (
+        lambda x: tg.where(x.detach() <= 0, 0.0, x).log(),
+        lambda t, x: t.where(x <= 0, t.tensor(0.0, dtype=t.float64), x).log(),
+        [-1.0, 0.5],
+    ),
     "log_maximum": (
         lambda x: x.maximum(0.0).log(),
         lambda t, x: t.maximum(x, t.tensor(0.0, dtype=t.float64)).log(),
