@@ -35,7 +35,7 @@ def test_neuron_nodes_edges_and_labels():
     g = draw_graph(y)
     ops = [n.name for n in g.nodes.values() if n.kind == "op"]
     tensors = [n.name for n in g.nodes.values() if n.kind == "tensor"]
-    assert ops == ["Mul", "Add", "Tanh"]
+    assert ops == ["Mul", "Add", "TanhOp"]
     assert sorted(tensors) == sorted(["w", "x", "b", "z", "y", g.nodes[g.node_id(z._ctx.inputs[0])].name])
     wx = g.node_id(z._ctx.inputs[0])
     assert g.nodes[wx].name == wx  # an unnamed intermediate is named by its node id
@@ -46,14 +46,14 @@ def test_neuron_nodes_edges_and_labels():
         (wx, "Add"),
         ("b", "Add"),
         ("Add", "z"),
-        ("z", "Tanh"),
-        ("Tanh", "y"),
+        ("z", "TanhOp"),
+        ("TanhOp", "y"),
     }
     assert len(g.edges) == 8
     # roles: leaves that require grad, constants, the output
     roles = {n.name: n.role for n in g.nodes.values()}
     assert roles["w"] == roles["b"] == "param" and roles["x"] == "const" and roles["y"] == "output"
-    assert roles["z"] == "tensor" and roles["Tanh"] == "op"
+    assert roles["z"] == "tensor" and roles["TanhOp"] == "op"
     # labels: name, shape and dtype, value
     assert g.nodes[g.node_id(y)].lines == ["y", "() float64", f"{np.tanh(0.7):.4g}"]
     assert g.nodes[g.node_id(w)].lines == ["w", "() float64", "0.5"]
@@ -66,7 +66,7 @@ def test_source_is_dot_with_ids_and_labels():
     src = draw_graph(y).source
     assert src.startswith("digraph")
     assert 'label="y\\n() float64\\n0.6044"' in src
-    assert "Tanh" in src and "->" in src
+    assert "TanhOp" in src and "->" in src
     assert src.count("->") == 8
 
 
@@ -137,9 +137,9 @@ def test_collapse_modules_groups_ops_by_parameter_ownership():
     assert [b.name for b in boxes] == ["0", "2"]
     assert boxes[0].lines == ["0", "weight (2, 4)", "bias (4,)"]
     ops = [n.name for n in g.nodes.values() if n.kind == "op"]
-    assert ops == ["ReLU", "Sum"]  # MatMul, Add, Permute went into the boxes; activations stay outside
+    assert ops == ["ReLUOp", "Sum"]  # MatMul, Add, Permute went into the boxes; activations stay outside
     names = edges_by_name(g)
-    relu_in = [n for (n, h) in names if h == "ReLU"]
+    relu_in = [n for (n, h) in names if h == "ReLUOp"]
     assert relu_in and all(g.find(n)[0].kind in ("module", "tensor") for n in relu_in)
     assert any(t == "2" for t, _ in names) and any(h == "2" for _, h in names)
 
@@ -278,7 +278,7 @@ def test_collapse_modules_with_the_nn_library():
     boxes = [n for n in g.nodes.values() if n.kind == "module"]
     assert [b.lines[0] for b in boxes] == ["0: Linear", "2: Linear"]
     assert "weight (8, 2)" in boxes[0].lines
-    assert "ReLU" in {n.name for n in g.nodes.values() if n.kind == "op"}
+    assert "ReLUOp" in {n.name for n in g.nodes.values() if n.kind == "op"}
     assert not any(n.name.endswith((".weight", ".bias")) for n in g.nodes.values() if n.kind == "tensor")
-    relu = g.find("ReLU")[0].id
+    relu = g.find("ReLUOp")[0].id
     assert any(g.nodes[t].name == "0" or g.nodes[g.predecessors(t)[0]].name == "0" for t in g.predecessors(relu))

@@ -67,7 +67,7 @@ def test_long_chains_are_drawn_as_one_box():
     with pytest.warns(UserWarning, match="long chains"):
         g = draw_graph(loss, max_nodes=50)
     chains = [n for n in g.nodes.values() if n.name == "chain"]
-    assert len(chains) == 1 and "Tanh" in chains[0].lines[1] and "nodes" in chains[0].lines[0]
+    assert len(chains) == 1 and "TanhOp" in chains[0].lines[1] and "nodes" in chains[0].lines[0]
     assert len(g.nodes) < 20 and g.nodes[g.node_id(x)].name == "x"  # the leaf and the output stay
 
 

@@ -29,7 +29,7 @@ def val(t):
 def test_neuron_frames_follow_the_chain_rule(device):
     w, x, b, z, y = neuron(device)
     frames = backward_steps(y)
-    assert [f.op for f in frames] == ["Tanh", "Add", "Mul"]
+    assert [f.op for f in frames] == ["TanhOp", "Add", "Mul"]
     g = draw_graph(y)
     assert [f.op_id for f in frames] == [g.node_id(y._ctx), g.node_id(z._ctx), g.node_id(z._ctx.inputs[0]._ctx)]
     tanh, add, mul = frames
@@ -97,7 +97,7 @@ def test_matrix_rules_and_broadcast_are_described():
     assert mm.chain_rule[1] == f"dL/dW = {mm.input_names[0]}^T @ dL/d{mm.output_name}"
     add = by_op["Add"]
     assert add.chain_rule[1] == f"dL/db = dL/d{add.output_name}, summed to shape (2,)"
-    assert by_op["ReLU"].local_derivatives[0] == f"[{by_op['ReLU'].input_names[0]} > 0]"
+    assert by_op["ReLUOp"].local_derivatives[0] == f"[{by_op['ReLUOp'].input_names[0]} > 0]"
     assert by_op["Sum"].chain_rule[0].endswith("copied along the summed axes")
     L.backward()
     np.testing.assert_allclose(val(frames[-1].adjoints[mm.input_ids[1]]), val(W.grad))
@@ -192,7 +192,7 @@ def test_non_scalar_losses_need_a_gradient():
 def test_format_steps_reads_like_the_lecture():
     *_, y = neuron()
     text = format_steps(backward_steps(y))
-    assert text.splitlines()[0] == "step 1: Tanh (f2) -> y (t5)"  # step 1 everywhere: player, print, tables
+    assert text.splitlines()[0] == "step 1: TanhOp (f2) -> y (t5)"  # step 1 everywhere: player, print, tables
     assert "dL/dz = dL/dy * (1 - y^2) = 0.6347" in text
     assert "local derivative dy/dz = 1 - y^2" in text
 

@@ -609,25 +609,25 @@ class Tensor:
         return ops.unary.Cos.apply(self)
 
     def tanh(self) -> Tensor:
-        return Tanh.apply(self)
+        return TanhOp.apply(self)
 
     def sigmoid(self) -> Tensor:
-        return ops.unary.Sigmoid.apply(self)
+        return ops.unary.SigmoidOp.apply(self)
 
     def relu(self) -> Tensor:
-        return ops.unary.ReLU.apply(self)
+        return ops.unary.ReLUOp.apply(self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return ops.unary.LeakyReLU.apply(self, slope=negative_slope)
+        return ops.unary.LeakyReLUOp.apply(self, slope=negative_slope)
 
     def elu(self, alpha: float = 1.0) -> Tensor:
-        return ops.unary.ELU.apply(self, alpha=alpha)
+        return ops.unary.ELUOp.apply(self, alpha=alpha)
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
         """``log(1 + e^(beta x)) / beta``; linear (``x``) where ``beta x > threshold``, as PyTorch."""
         if beta != 1.0:
             return (self * beta).softplus(1.0, threshold) / beta
-        return ops.unary.Softplus.apply(self, threshold=float(threshold))
+        return ops.unary.SoftplusOp.apply(self, threshold=float(threshold))
 
     def erf(self) -> Tensor:
         return ops.unary.Erf.apply(self)
@@ -896,12 +896,12 @@ class Tensor:
     def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """``exp(x_i) / sum_j exp(x_j)`` along ``axis``, shifted by the maximum for stability."""
         a = ops.reduce.normalize_axis(axis if dim is None else dim, self.ndim, "softmax")
-        return ops.reduce.Softmax.apply(self, axis=a)
+        return ops.reduce.SoftmaxOp.apply(self, axis=a)
 
     def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """``x_i - logsumexp(x)`` along ``axis``."""
         a = ops.reduce.normalize_axis(axis if dim is None else dim, self.ndim, "log_softmax")
-        return ops.reduce.LogSoftmax.apply(self, axis=a)
+        return ops.reduce.LogSoftmaxOp.apply(self, axis=a)
 
     # ------------------------------------------------------------------ linear algebra (tinygrad_edu.linalg)
 
@@ -1122,4 +1122,4 @@ from tinygrad_edu.ops.arithmetic import (  # noqa: E402
 )
 from tinygrad_edu.ops.functions import one_hot, where  # noqa: E402
 from tinygrad_edu.ops.shape import Permute  # noqa: E402
-from tinygrad_edu.ops.unary import Tanh  # noqa: E402
+from tinygrad_edu.ops.unary import TanhOp  # noqa: E402

@@ -119,10 +119,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
     if bias is None:
-        return nn_ops.Linear.apply(x, weight)
+        return nn_ops.LinearOp.apply(x, weight)
     if tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(f"linear: bias of shape {tuple(bias.shape)} does not match weight {tuple(weight.shape)}")
-    return nn_ops.Linear.apply(x, weight, bias)
+    return nn_ops.LinearOp.apply(x, weight, bias)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

@@ -8,6 +8,8 @@
 #         local = ("dL/dX = dL/dZ @ W^T", "dL/dW = X^T @ dL/dZ")   # not a product: the whole rule
 # The step-through player, the graph labels and the docstring (help()) are made from it; do not
 # repeat the rule in the docstring. Keyword arguments of ``apply`` become attributes of the node.
+# NAMES: an op whose natural name is also an nn class ends in Op (nn.Tanh is the layer, TanhOp
+# the graph node it records); tests/test_op_names.py checks that no name is shared.
 """The ops: each one a :class:`~tinygrad_edu.autograd.Function` with its forward and its
 derivative rule side by side.
 

@@ -160,7 +160,7 @@ class _ConvParams:
 # ----------------------------------------------------------------------------- convolution ops
 
 
-class Conv2d(_ConvParams, Function):
+class Conv2dOp(_ConvParams, Function):
     """z = W * x + b (cross-correlation, see the module docstring).
 
     dL/dx = conv_transpose(delta, W),  dL/dW = correlation of x with delta,  dL/db = sum of delta
@@ -235,7 +235,7 @@ class ConvTranspose2d(_ConvParams, Function):
     def backward(self, adj):
         delta, w = self.inputs
         need = self.needs_input_grad
-        d_delta = Conv2d.apply(adj, w, **self.geometry()) if need[0] else None
+        d_delta = Conv2dOp.apply(adj, w, **self.geometry()) if need[0] else None
         dw = (
             Conv2dWeightGrad.apply(adj, delta, w_shape=w.shape, saved_cols=None, **self.geometry()) if need[1] else None
         )
@@ -266,7 +266,7 @@ class Conv2dWeightGrad(_ConvParams, Function):
         x, delta = self.inputs
         need = self.needs_input_grad
         dx = ConvTranspose2d.apply(delta, adj, x_shape=x.shape, **self.geometry()) if need[0] else None
-        d_delta = Conv2d.apply(x, adj, **self.geometry()) if need[1] else None
+        d_delta = Conv2dOp.apply(x, adj, **self.geometry()) if need[1] else None
         return dx, d_delta
 
 
@@ -311,7 +311,7 @@ def _index_dtype(xp, n: int):
     return xp.int8 if n < 128 else xp.int16 if n < 32768 else xp.int32
 
 
-class MaxPool2d(_PoolParams, Function):
+class MaxPool2dOp(_PoolParams, Function):
     """y[n, c, p, q] = max over the window of x_pad (padded with -inf).
 
     dL/dx = dL/dy sent to the first maximal element of each window in row-major order (PyTorch's
@@ -401,7 +401,7 @@ class MaxPoolGather(_PoolParams, Function):
         return (scattered if self.needs_input_grad[0] else None, *_zeros_for(self, sources))
 
 
-class AvgPool2d(_PoolParams, Function):
+class AvgPool2dOp(_PoolParams, Function):
     """y[n, c, p, q] = (1/D[p, q]) sum over the window of x_pad, D the divisor.
 
     dL/dx = dL/dy / D spread evenly over each window (summed over overlaps).
@@ -431,7 +431,7 @@ class AvgPoolScatter(_PoolParams, Function):
         return self.scatter(delta * self.inv_divisor)
 
     def backward(self, adj):
-        return AvgPool2d.apply(adj, inv_divisor=self.inv_divisor, **self.geometry())
+        return AvgPool2dOp.apply(adj, inv_divisor=self.inv_divisor, **self.geometry())
 
 
 # ----------------------------------------------------------------------------- public functions
@@ -495,7 +495,7 @@ def conv2d(
             f"{(kh, kw)} with dilation {d}: the output would be {oh} x {ow}"
         )
     keep = autograd.is_grad_enabled() and weight.requires_grad
-    return Conv2d.apply(*tensors, stride=s, pad=pad, dilation=d, groups=groups, keep_cols=keep)
+    return Conv2dOp.apply(*tensors, stride=s, pad=pad, dilation=d, groups=groups, keep_cols=keep)
 
 
 def conv_transpose2d(
@@ -590,7 +590,7 @@ def max_pool2d(
     op = "max_pool2d"
     if _unbatched(x, op):
         return max_pool2d(x.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode).squeeze(0)
-    return MaxPool2d.apply(x, **_pool_args(x, kernel_size, stride, padding, dilation, ceil_mode, op))
+    return MaxPool2dOp.apply(x, **_pool_args(x, kernel_size, stride, padding, dilation, ceil_mode, op))
 
 
 def avg_pool2d(
@@ -625,9 +625,9 @@ def avg_pool2d(
         ones = Tensor._make(x.xp.ones((1, 1) + tuple(x.shape[2:]), dtype=x.dtype), x.device)
         one_geo = dict(geo, x_shape=ones.shape)
         with autograd.no_grad():
-            counts = AvgPool2d.apply(ones, inv_divisor=x.xp.asarray(1.0, dtype=x.dtype), **one_geo)
+            counts = AvgPool2dOp.apply(ones, inv_divisor=x.xp.asarray(1.0, dtype=x.dtype), **one_geo)
         inv = 1.0 / counts.data
-    return AvgPool2d.apply(x, inv_divisor=inv, **geo)
+    return AvgPool2dOp.apply(x, inv_divisor=inv, **geo)
 
 
 __all__ = ["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d"]

@@ -21,7 +21,7 @@ def _rows(t):
     return t.reshape(math.prod(t.shape[:-1]), t.shape[-1])
 
 
-class Linear(Function):
+class LinearOp(Function):
     """The affine map of a layer, z = x W^T + b, with W of shape (out, in) as in PyTorch.
 
     In the lecture's notation (one sample a column): z^l = W^l a^(l-1) + b^l.
@@ -36,8 +36,9 @@ class Linear(Function):
     def forward(self, x, w, *b):
         if x.ndim == 0 or x.shape[-1] != w.shape[1]:
             raise ValueError(
-                f"Linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features in its "
-                f"last axis, but the weight of shape {w.shape} expects {w.shape[1]}"
+                f"LinearOp (the affine map of nn.Linear): input of shape {x.shape} has "
+                f"{x.shape[-1] if x.ndim else 0} features in its last axis, but the weight of shape {w.shape} "
+                f"expects {w.shape[1]}"
             )
         out = x @ w.T
         if b:

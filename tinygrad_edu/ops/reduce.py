@@ -108,7 +108,7 @@ class Std(Function):
         return Where.apply(self.const(self.xp.zeros_like(s.data)), g / (safe * 2.0), cond=zero)
 
 
-class Softmax(Function):
+class SoftmaxOp(Function):
     """y_i = e^(x_i) / sum_j e^(x_j)."""
 
     local = "dL/dx = y * (dL/dy - sum_j dL/dy_j y_j)"
@@ -124,7 +124,7 @@ class Softmax(Function):
         return y * (g - (g * y).sum(self.axis, keepdims=True))
 
 
-class LogSoftmax(Function):
+class LogSoftmaxOp(Function):
     """y_i = x_i - log sum_j e^(x_j)."""
 
     local = "dL/dx = dL/dy - softmax(x) * sum_j dL/dy_j"

@@ -110,7 +110,7 @@ class Cos(Function):
         return -g * self.inputs[0].sin()
 
 
-class Tanh(Function):
+class TanhOp(Function):
     """y = tanh x."""
 
     local = "dy/dx = 1 - y^2"
@@ -144,7 +144,7 @@ class TanhBackward(Function):
         return dg, dy
 
 
-class Sigmoid(Function):
+class SigmoidOp(Function):
     """y = sigma(x) = 1 / (1 + e^-x)."""
 
     local = "dy/dx = y (1 - y)"
@@ -225,7 +225,7 @@ class LocalSlope(Function):
         return (dg, *zeros)
 
 
-class ReLU(Function):
+class ReLUOp(Function):
     """y = max(x, 0).
 
     PyTorch's conventions: the slope is 0 at x = 0; at x = NaN (where y is NaN) it is 1, as
@@ -243,7 +243,7 @@ class ReLU(Function):
         return LocalSlope.apply(g, x, slope=(~s).astype(g.dtype))
 
 
-class LeakyReLU(Function):
+class LeakyReLUOp(Function):
     """y = x if x > 0 else slope * x.
 
     PyTorch's conventions: the slope at x = 0 and at x = NaN is ``slope`` (x > 0 is false).
@@ -265,7 +265,7 @@ class LeakyReLU(Function):
         return LocalSlope.apply(g, x, slope=d, select=self.slope == 0)  # a nonzero slope never masks
 
 
-class ELU(Function):
+class ELUOp(Function):
     """y = x if x > 0 else alpha (e^x - 1).
 
     PyTorch's conventions: the slope at x = 0 is alpha (the left branch, x <= 0) and the second
@@ -284,7 +284,7 @@ class ELU(Function):
         return g * Where.apply(self.const(flat), y + self.alpha, cond=~(x < 0))  # y + alpha where x < 0
 
 
-class Softplus(Function):
+class SoftplusOp(Function):
     """y = log(1 + e^x), or x where x > threshold (PyTorch's rule)."""
 
     local = "dy/dx = sigma(x), or 1 where x > threshold"
