@@ -161,11 +161,7 @@ class _ConvParams:
 
 
 class Conv2dOp(_ConvParams, Function):
-    """z = W * x + b (cross-correlation, see the module docstring).
-
-    dL/dx = conv_transpose(delta, W),  dL/dW = correlation of x with delta,  dL/db = sum of delta
-    over (n, p, q), with delta = dL/dz.
-    """
+    """z = W * x + b (cross-correlation, see the module docstring); dL/dz is the lecture's delta."""
 
     local = (
         "dL/dx = conv_transpose(dL/dz, W)",

@@ -24,14 +24,11 @@ def _rows(t):
 class LinearOp(Function):
     """The affine map of a layer, z = x W^T + b, with W of shape (out, in) as in PyTorch.
 
-    In the lecture's notation (one sample a column): z^l = W^l a^(l-1) + b^l.
-
-        dL/dx = dL/dz W          (the error sent back, W^T delta in the lecture)
-        dL/dW = (dL/dz)^T x      (delta a^T, summed over the batch)
-        dL/db = sum over the batch of dL/dz   (delta)
+    In the lecture's notation (one sample a column): z^l = W^l a^(l-1) + b^l, and dL/dz is the
+    lecture's delta: the error sent back is W^T delta, the weight gradient delta a^T.
     """
 
-    local = ("dL/dx = dL/dz W", "dL/dW = (dL/dz)^T x", "dL/db = dL/dz summed over the batch")
+    local = ("dL/dx = dL/dz W", "dL/dW = (dL/dz)^T x, summed over the batch", "dL/db = dL/dz summed over the batch")
 
     def forward(self, x, w, *b):
         if x.ndim == 0 or x.shape[-1] != w.shape[1]:
