@@ -81,6 +81,16 @@ KINKS = {
         lambda t, x: _tf(t, "softplus")(x, threshold=1.0) + _tf(t, "softplus")(x, beta=2.0, threshold=1.0),
         [1.0, 0.5, 2.0, nan],
     ),
+    "pow_zero_base": (
+        lambda x: x ** Tensor([-1.5, 0.0, 2.0, -1.0, 0.0]),
+        lambda t, x: x ** t.tensor([-1.5, 0.0, 2.0, -1.0, 0.0], dtype=t.float64),
+        [0.0, 0.0, 0.0, 2.0, 3.0],
+    ),
+    "pow_exponent_at_zero_base": (
+        lambda x: Tensor([0.0, 0.0, 0.0, 2.0, 3.0]) ** x,
+        lambda t, x: t.tensor([0.0, 0.0, 0.0, 2.0, 3.0], dtype=t.float64) ** x,
+        [-1.5, 0.0, 2.0, -1.0, 0.0],
+    ),
     "std_equal": (lambda x: x.std(), lambda t, x: x.std(correction=0), [1.5, 1.5, 1.5]),
     "std_equal_ddof1": (lambda x: x.std(ddof=1), lambda t, x: x.std(), [1.5, 1.5, 1.5]),
     "std_one_element": (lambda x: x.std(), lambda t, x: x.std(correction=0), [2.0]),

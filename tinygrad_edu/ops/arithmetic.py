@@ -6,7 +6,9 @@ the axes that were broadcast (``sum_to``): each input element was used once per 
 
 from __future__ import annotations
 
+from tinygrad_edu import backend
 from tinygrad_edu.autograd import Function
+from tinygrad_edu.ops.unary import LocalSlope
 
 
 class Add(Function):
@@ -184,7 +186,11 @@ class PowConst(Function):
 
 
 class Pow(Function):
-    """z = x^y for tensors."""
+    """z = x^y for tensors.
+
+    PyTorch's conventions at x = 0: dz/dx = 0 where y = 0 (x^0 = 1 everywhere, not 0 * 0^-1 =
+    NaN); dz/dy = 0 where y >= 0 (x^y log x with x^y = 0), and -inf where y < 0 (x^y infinite).
+    """
 
     local = ("dz/dx = y x^(y-1)", "dz/dy = x^y log(x)")
 
@@ -194,12 +200,17 @@ class Pow(Function):
     def backward(self, g):
         x, y = self.inputs
         z = self.output
-        dx = (g * y * x ** (y - 1.0)).sum_to(x.shape) if self.needs_input_grad[0] else None
-        dy = None
+        dx = dy = None
+        if self.needs_input_grad[0]:
+            d = g * y * x ** (y - 1.0)
+            if (y.data == 0).any():  # select 0 there, as PyTorch (LocalSlope keeps no graph of y's mask)
+                d = LocalSlope.apply(d, slope=self.xp.broadcast_to(y.data != 0, d.shape).astype(d.dtype))
+            dx = d.sum_to(x.shape)
         if self.needs_input_grad[1]:
-            # log x is -inf at x = 0, where x^y = 0: the product is 0 there, as in PyTorch
-            nonzero = x.data != 0
-            log_x = (x if nonzero.all() else x.where(self.const(nonzero), 1.0)).log()
+            # log x is -inf at x = 0: where y >= 0, x^y = 0 and the product is 0, as in PyTorch
+            keep = (x.data != 0) | (y.data < 0)
+            with backend.errstate(divide="ignore"):  # log 0 = -inf where y < 0, on purpose
+                log_x = (x if keep.all() else x.where(self.const(keep), 1.0)).log()
             dy = (g * z * log_x).sum_to(y.shape)
         return dx, dy
 
