@@ -17,6 +17,7 @@ import os
 import statistics
 import sys
 import tracemalloc
+from typing import Any
 
 import numpy as np
 
@@ -92,11 +93,25 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--quick", action="store_true", help="fewer repeats")
     p.add_argument("--gpu", action="store_true", help="add the GPU row (CuPy against PyTorch CUDA)")
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="PyTorch CPU threads")
+    p.add_argument("--runs", type=int, default=1, help="repeat the tables (ratios move from run to run)")
     args = p.parse_args(argv)
     torch = _torch(args.threads)
     rounds = 5 if args.quick else 9
     print(f"Machine: {machine()}; PyTorch {torch.__version__ if torch else 'not installed'}")
+    for run in range(args.runs):
+        print(f"\nRun {run + 1} of {args.runs}." if args.runs > 1 else "")
+        tables(torch, rounds, args.gpu)
     print()
+    print("Peak memory of one training step (tracemalloc), engine against NumPy by hand:")
+    for sizes, batch in ((DIGITS, 1797), (LARGE, 1024)):
+        steps = make_steps(sizes, batch, np.float64, None)
+        e, n = peak_memory(steps["tinygrad_edu"]), peak_memory(steps["numpy (by hand)"])
+        name = "-".join(map(str, sizes))
+        print(f"  {name} batch {batch}: engine {e / 2**20:.1f} MiB, NumPy {n / 2**20:.1f} MiB, ratio {e / n:.2f}x")
+
+
+def tables(torch: Any, rounds: int, gpu: bool) -> None:
+    """The training-step table and the op chain, once."""
     print(f"Medians of {rounds} interleaved rounds; ratios per round as median (min-max).")
     print("| workload (one training step) | engine | NumPy by hand | PyTorch | engine/NumPy | engine/PyTorch |")
     print("|---|---|---|---|---|---|")
@@ -106,17 +121,10 @@ def main(argv: list[str] | None = None) -> None:
         for dt in (np.float64, np.float32):
             label = f"784-512-512-10, batch {batch}, {np.dtype(dt).name}"
             row(label, make_steps(LARGE, batch, dt, torch), max(3, rounds // 2), 3 if batch == 1024 else 10)
-    if args.gpu:
+    if gpu:
         gpu_row(torch, rounds)
     print()
     bench_core.main(["--links", "100", "--rounds", str(rounds)])
-    print()
-    print("Peak memory of one training step (tracemalloc), engine against NumPy by hand:")
-    for sizes, batch in ((DIGITS, 1797), (LARGE, 1024)):
-        steps = make_steps(sizes, batch, np.float64, None)
-        e, n = peak_memory(steps["tinygrad_edu"]), peak_memory(steps["numpy (by hand)"])
-        name = "-".join(map(str, sizes))
-        print(f"  {name} batch {batch}: engine {e / 2**20:.1f} MiB, NumPy {n / 2**20:.1f} MiB, ratio {e / n:.2f}x")
 
 
 if __name__ == "__main__":
