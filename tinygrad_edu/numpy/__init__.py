@@ -37,7 +37,8 @@ object-array behaviour of NumPy < 1.24 that the course's network code relies on,
 #     tinygrad_edu/ops/, falling back to NumPy's function when no argument is a Tensor (see
 #     _unary/_binary/_reduction below). Never call a NumPy function with a Tensor inside its
 #     arguments: NumPy would hand it back to this table (Tensor.__array_function__).
-#  2. Add its name to DIFFERENTIABLE (and to __all__); take it out of REFUSED if it is there.
+#  2. Add its name to DIFFERENTIABLE and __all__ (a function of _maths.py, _shapes.py or _real.py: to
+#     that module's __all__, which is added to both); take it out of REFUSED if it is there.
 #  3. Register a derivative test: a case in GRAD_CASES of tests/test_numpy_namespace.py (checked
 #     against finite differences, first and second order), or, when a test elsewhere already
 #     checks its derivative, an entry "name": "tests/test_x.py::test_name" in TESTED_ELSEWHERE.
@@ -70,8 +71,7 @@ int32 = _np.int32
 bool_ = _np.bool_
 ndarray = _np.ndarray
 
-# Also lists the names of _maths.py, _shapes.py and _real.py on purpose: this is the namespace's
-# one complete table, as the DIFFERENTIABLE set below, read by the namespace tests.
+# The names defined here; the submodules' own __all__ are added below, after their import.
 __all__ = [
     "pi",
     "e",
@@ -139,11 +139,7 @@ __all__ = [
     "matmul",
     "outer",
     "reshape",
-    "ravel",
     "transpose",
-    "swapaxes",
-    "expand_dims",
-    "squeeze",
     "concatenate",
     "stack",
     "hstack",
@@ -162,104 +158,15 @@ __all__ = [
     "around",
     "allclose",
     "isclose",
-    "expm1",
-    "exp2",
-    "log2",
-    "log10",
-    "arcsin",
-    "arccos",
-    "arctan",
-    "arctan2",
-    "hypot",
-    "sinh",
-    "cosh",
-    "arcsinh",
-    "arccosh",
-    "arctanh",
-    "deg2rad",
-    "rad2deg",
-    "radians",
-    "degrees",
-    "sinc",
-    "fabs",
-    "nan_to_num",
-    "fmax",
-    "fmin",
-    "mod",
-    "remainder",
-    "fmod",
-    "logaddexp",
-    "logaddexp2",
-    "prod",
-    "cumsum",
-    "cumprod",
-    "einsum",
-    "tensordot",
-    "inner",
-    "kron",
-    "vdot",
-    "cross",
-    "average",
-    "sort",
-    "partition",
-    "take",
-    "take_along_axis",
-    "diff",
-    "select",
-    "choose",
-    "diag",
-    "diagonal",
-    "trace",
-    "tril",
-    "triu",
-    "split",
-    "array_split",
-    "hsplit",
-    "vsplit",
-    "dsplit",
-    "append",
-    "column_stack",
-    "row_stack",
-    "dstack",
-    "pad",
-    "repeat",
-    "tile",
-    "roll",
-    "real",
-    "imag",
-    "conj",
-    "conjugate",
-    "real_if_close",
-    "gradient",
-    "flip",
-    "fliplr",
-    "flipud",
-    "rot90",
-    "moveaxis",
-    "rollaxis",
-    "atleast_1d",
-    "atleast_2d",
-    "atleast_3d",
-    "broadcast_to",
 ]
 
 # The declared table (see the module docstring and tinygrad_edu/numpy/_table.py).
+# The functions defined here; the submodules' are added below, after their import.
 DIFFERENTIABLE = frozenset(
     """array asarray full full_like linspace r_ c_ exp log log1p log2 log10 sqrt sin cos tan tanh
     sinh cosh abs absolute negative square reciprocal add subtract multiply divide true_divide power
     maximum minimum clip where sum mean var std max min amax amin dot matmul outer reshape ravel
     transpose swapaxes expand_dims squeeze concatenate stack hstack vstack""".split()
-    # issue 15's elementwise maths, products, running totals, sorting and selection (_maths.py)
-    + """expm1 exp2 arcsin arccos arctan arctan2 hypot arcsinh arccosh arctanh deg2rad rad2deg radians
-    degrees sinc fabs nan_to_num fmax fmin mod remainder fmod logaddexp logaddexp2 prod cumsum cumprod
-    einsum tensordot inner kron vdot cross average sort partition take take_along_axis diff select
-    choose""".split()
-    # issue 15's shapes, packing and matrix structure (_shapes.py)
-    + """diag diagonal trace tril triu split array_split hsplit vsplit dsplit append column_stack
-    row_stack dstack pad repeat tile roll flip fliplr flipud rot90 moveaxis rollaxis atleast_1d
-    atleast_2d atleast_3d broadcast_to""".split()
-    # real values of NumPy's complex-number functions, and gradient (_real.py)
-    + """real imag conj conjugate real_if_close gradient""".split()
 )
 # No derivative to take: NumPy's function on the values, a plain result (HIPS autograd's list).
 VALUE_ONLY = frozenset(
@@ -694,88 +601,14 @@ c_ = _index.Concatenator("c_", _np.c_, array, column=True)
 
 # --------------------------------------------------------------------------- issue 15's functions
 
-from tinygrad_edu.numpy._maths import (  # noqa: E402  (it uses the helpers above)
-    arccos,
-    arccosh,
-    arcsin,
-    arcsinh,
-    arctan,
-    arctan2,
-    arctanh,
-    average,
-    choose,
-    cosh,
-    cross,
-    cumprod,
-    cumsum,
-    deg2rad,
-    degrees,
-    diff,
-    einsum,
-    exp2,
-    expm1,
-    fabs,
-    fmax,
-    fmin,
-    fmod,
-    hypot,
-    inner,
-    kron,
-    log2,
-    log10,
-    logaddexp,
-    logaddexp2,
-    mod,
-    nan_to_num,
-    partition,
-    prod,
-    rad2deg,
-    radians,
-    remainder,
-    select,
-    sinc,
-    sinh,
-    sort,
-    take,
-    take_along_axis,
-    tensordot,
-    vdot,
-)
-from tinygrad_edu.numpy._real import conj, conjugate, gradient, imag, real, real_if_close  # noqa: E402
-from tinygrad_edu.numpy._shapes import (  # noqa: E402  (it uses the helpers above)
-    append,
-    array_split,
-    atleast_1d,
-    atleast_2d,
-    atleast_3d,
-    broadcast_to,
-    column_stack,
-    diag,
-    diagonal,
-    dsplit,
-    dstack,
-    expand_dims,
-    flip,
-    fliplr,
-    flipud,
-    hsplit,
-    moveaxis,
-    pad,
-    ravel,
-    repeat,
-    roll,
-    rollaxis,
-    rot90,
-    row_stack,
-    split,
-    squeeze,
-    swapaxes,
-    tile,
-    trace,
-    tril,
-    triu,
-    vsplit,
-)
+# Each submodule lists its functions once, in its __all__: they are all differentiable.
+from tinygrad_edu.numpy import _maths, _real, _shapes  # noqa: E402  (they use the helpers above)
+from tinygrad_edu.numpy._maths import *  # noqa: E402, F403
+from tinygrad_edu.numpy._real import *  # noqa: E402, F403
+from tinygrad_edu.numpy._shapes import *  # noqa: E402, F403
+
+__all__ += [n for n in _maths.__all__ + _shapes.__all__ + _real.__all__ if n not in __all__]
+DIFFERENTIABLE |= frozenset(_maths.__all__ + _shapes.__all__ + _real.__all__)
 
 # --------------------------------------------------------------------------- everything else
 

@@ -18,6 +18,8 @@ from tinygrad_edu.tensor import Tensor
 
 _np = backend.xp("cpu")
 
+__all__ = ["real", "imag", "conj", "conjugate", "real_if_close", "gradient"]
+
 
 def _identity(name: str):
     np_fn = getattr(_np, name)
