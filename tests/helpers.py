@@ -9,6 +9,7 @@ an element of the other, nor zero, nor a clip bound that is a multiple of 1/4.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -126,3 +127,24 @@ def check_torch(
             continue
         assert x.grad is not None, f"input {i}: no gradient, torch has one"
         assert_close(x.grad, t.grad.numpy(), rtol, atol, what=f"grad of input {i} vs torch")
+
+
+# ----------------------------------------------------------------------------- headless Chromium
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's package (apt install chromium)
+# Without the networking switches Chromium tries to reach Google's hosts at every start, which a
+# closed network refuses (and which a test that counts requests must not see).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def launch_chromium(pw, profile_dir, **options):
+    """A headless Chromium browser context (Playwright's ``pw``) with a fresh profile in ``profile_dir``."""
+    return pw.chromium.launch_persistent_context(
+        str(profile_dir), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, **options
+    )

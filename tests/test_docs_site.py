@@ -12,7 +12,6 @@ import functools
 import http.server
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -22,8 +21,9 @@ from urllib.parse import urldefrag, urlparse
 
 import pytest
 
+from helpers import CHROMIUM, launch_chromium
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 pytest.importorskip("mkdocs", reason="building the site needs the docs extra (pip install -e '.[docs]')")
 pytest.importorskip("mkdocstrings", reason="building the site needs the docs extra (pip install -e '.[docs]')")
@@ -143,19 +143,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     with playwright.sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("profile")),
-            executable_path=CHROMIUM,
-            headless=True,
-            viewport={"width": 1200, "height": 900},
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
+        ctx = launch_chromium(pw, tmp_path_factory.mktemp("profile"), viewport={"width": 1200, "height": 900})
         try:
             yield ctx
         finally:

@@ -4,15 +4,13 @@ import html
 import json
 import os
 import re
-import shutil
 
 import numpy as np
 import pytest
 
+from helpers import CHROMIUM, launch_chromium
 from tinygrad_edu import Tensor
 from tinygrad_edu.viz import BackwardPlayer, available_renderers
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def neuron():
@@ -84,18 +82,7 @@ needs_chromium = pytest.mark.skipif(
 @pytest.fixture
 def browser_page(tmp_path):
     with playwright.sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
+        ctx = launch_chromium(pw, tmp_path / "profile")
         try:
             page = ctx.new_page()
             requests = []
