@@ -34,7 +34,7 @@ def test_the_backward_loop_is_short_and_says_the_chain_rule():
     lines = body[-1].end_lineno - body[0].lineno + 1
     assert lines <= 30, f"run_backward's body is {lines} lines"
     src = inspect.getsource(autograd.run_backward)
-    for step in ("adjoints.pop(t)", "_call_rule(fn, g", "adjoints.add(x, gx)", "fn.release("):
+    for step in ("adjoints.pop()", "_call_rule(fn, g", "adjoints.add(x, gx)", "fn.release("):
         assert step in src, step
 
 
@@ -57,7 +57,26 @@ def test_adjoints_sum_in_place_only_into_their_own_buffers():
     adj.add(key, b)
     assert adj.grads[key] is total, "the pass's own sum is added into in place"
     assert total.detach().numpy().tolist() == [21.0, 42.0]
-    assert adj.pop(key) is total and total not in adj.owned, "a finished adjoint may be shared: not owned"
+    assert not adj.waiting, "a leaf waits for no rule"
+    assert adj.grads.pop(key) is total
+
+
+def test_adjoints_hand_out_the_highest_node_first():
+    """Every node is visited after all the nodes that used its output: by decreasing height."""
+    x = Tensor(2.0, requires_grad=True)
+    a = x * 3.0  # height 0
+    b = a.exp()  # height 1
+    c = a + b  # height 2: uses a directly and through b
+    assert (a.grad_fn.height, b.grad_fn.height, c.grad_fn.height) == (0, 1, 2)
+    adj = autograd.Adjoints(create_graph=False)
+    for t in (a, c, b):  # arrival order does not matter
+        adj.add(t, Tensor(1.0))
+    assert [adj.pop()[0] for _ in range(3)] == [c, b, a]
+    sum_owned = autograd.Adjoints(create_graph=False)
+    sum_owned.add(a, Tensor(1.0))
+    sum_owned.add(a, Tensor(2.0))
+    t, g = sum_owned.pop()
+    assert t is a and g.item() == 3.0 and g not in sum_owned.owned, "a finished adjoint may be shared: not owned"
 
 
 def test_wanted_inputs_prune_to_the_targets():
@@ -66,7 +85,7 @@ def test_wanted_inputs_prune_to_the_targets():
     u = x * 2.0
     v = y * 3.0
     out = u + v
-    order = autograd.topological_order([out])
-    wanted = autograd._wanted_inputs(order, {x})
+    wanted = autograd._wanted_inputs([out], {x})
     assert wanted(out.grad_fn) == [True, False], "v does not lead to x: not walked"
-    assert autograd._wanted_inputs(order, None)(out.grad_fn) == [True, True]
+    assert autograd._wanted_inputs([out], None) is None, "backward() takes what each node recorded"
+    assert out.grad_fn.requires == (True, True)

@@ -19,6 +19,7 @@ import copy
 import threading
 import weakref
 from collections.abc import Callable, Sequence
+from heapq import heappop, heappush
 from typing import Any
 
 from tinygrad_edu import backend, derivative_text
@@ -106,6 +107,8 @@ class Function:
     released: tuple[Tensor | Function, ...] = ()  # the graph's shape after the inputs were freed
     adjoint: Tensor | None = None  # dL/d output, kept when the backward pass retains the graph
     needs_input_grad: Sequence[bool] = ()  # set before each call of backward
+    requires: tuple[bool, ...] = ()  # which inputs required grad when the op ran
+    height = 0  # 1 + the highest height among the inputs' nodes; 0 when all inputs are leaves
     created_at: str | None = None
     _out_version = 0  # the version of the output's memory when made (nonzero only for a view)
     out_device: str | None = None  # set by the one op that moves data between devices
@@ -185,22 +188,21 @@ class Function:
             fn._params = params
         x = inputs[0]
         device = x.device
-        if len(inputs) == 1:
-            arrays = (x.data,)
-        elif len(inputs) == 2 and inputs[1].device == device:  # the usual case, without a loop
-            arrays = (x.data, inputs[1].data)
-        else:
-            arrays = _arrays_on(device, inputs, cls.__name__)
         if device != "cpu":
             fn.xp = _ARRAY_MODULES[device]
         try:
-            data = fn.forward(*arrays)
+            if len(inputs) == 1:  # the usual cases first, without a loop
+                data = fn.forward(x.data)
+            elif len(inputs) == 2 and inputs[1].device == device:
+                data = fn.forward(x.data, inputs[1].data)
+            else:
+                data = fn.forward(*_arrays_on(device, inputs, cls.__name__))
         except (ValueError, TypeError, IndexError) as e:
             if str(e).startswith(cls.__name__):
                 raise
             shapes = " and ".join(str(tuple(t.shape)) for t in inputs)
             raise type(e)(f"{cls.__name__}: {e} (input shapes {shapes})") from None
-        if not data.shape:  # NumPy turns 0-d results into scalars; keep them arrays
+        if data.ndim == 0:  # NumPy turns 0-d results into scalars; keep them arrays
             data = fn.xp.asarray(data)
         out = Tensor._make(data, fn.out_device or device)
         if data.base is not None:  # a view (reshape, slicing, transpose, ...), maybe of an input
@@ -211,14 +213,7 @@ class Function:
         if mode.grad_enabled:
             for t in inputs:
                 if t.requires_grad:
-                    if data.dtype is not t.data.dtype and data.dtype.kind == "c":  # t is real
-                        _refuse_complex(fn, data.dtype, inputs)
-                    out.requires_grad = True
-                    out._ctx = fn
-                    fn.inputs = inputs
-                    if cls.reads_inputs:
-                        fn._versions = [i._vc.value for i in inputs]
-                    fn._out = weakref.ref(out)
+                    _record(fn, out, inputs)
                     break
         return out
 
@@ -234,7 +229,11 @@ class Function:
         if keep_inputs:
             self.adjoint = grad_output
         else:
-            self.released = tuple([p._ctx or p for p in self.inputs])
+            inputs = self.inputs
+            if len(inputs) == 2:  # spelled out for the usual ops: this runs at every node
+                self.released = (inputs[0]._ctx or inputs[0], inputs[1]._ctx or inputs[1])
+            else:
+                self.released = tuple([p._ctx or p for p in inputs])
             self.inputs = None
 
     def graph_inputs(self) -> tuple[Tensor | Function, ...]:
@@ -279,6 +278,41 @@ def _share_counter(fn: Function, out: Tensor, inputs: Sequence[Tensor]) -> None:
             return
 
 
+def _record(fn: Function, out: Tensor, inputs: tuple[Tensor, ...]) -> None:
+    """Make ``fn`` the node that computed ``out``: an edge of the graph from ``out`` back to its inputs.
+
+    The node keeps what its rule will need: the inputs, which of them want a gradient, their
+    versions (to catch a later in-place change), and its height, one more than its highest
+    input's node (0 when every input is a leaf), by which the backward pass orders the nodes.
+    """
+    data = out.data
+    if data.dtype.kind == "c":  # only reached when an input requires grad, so it is real
+        _refuse_complex(fn, data.dtype, inputs)
+    fn.inputs = inputs
+    if len(inputs) == 2:  # spelled out: one- and two-input ops are most of every graph
+        x, y = inputs
+        hx = -1 if x._ctx is None else x._ctx.height
+        hy = -1 if y._ctx is None else y._ctx.height
+        fn.height = 1 + (hx if hx > hy else hy)
+        fn.requires = (x.requires_grad, y.requires_grad)
+        if fn.reads_inputs:
+            fn._versions = (x._vc.value, y._vc.value)
+    elif len(inputs) == 1:
+        x = inputs[0]
+        fn.height = 0 if x._ctx is None else x._ctx.height + 1
+        fn.requires = (True,)  # we are here because an input requires grad
+        if fn.reads_inputs:
+            fn._versions = (x._vc.value,)
+    else:
+        fn.height = 1 + max([-1 if t._ctx is None else t._ctx.height for t in inputs])
+        fn.requires = tuple([t.requires_grad for t in inputs])
+        if fn.reads_inputs:
+            fn._versions = tuple([t._vc.value for t in inputs])
+    fn._out = weakref.ref(out)
+    out.requires_grad = True
+    out._ctx = fn
+
+
 # --------------------------------------------------------------------------- graph walks
 
 
@@ -295,22 +329,16 @@ def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
         if t in visited:
             continue
         visited.add(t)
-        fn = t._ctx
-        if fn.inputs is None:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time (through {fn.name}): its "
-                "saved values were freed by the first backward. Pass retain_graph=True to the "
-                "first backward() if you need to go through the graph again."
-            )
         stack.append((t, True))
-        for p in fn.inputs:
+        for p in _inputs_of(t._ctx):
             if p._ctx is not None and p not in visited:
                 stack.append((p, False))
     return order
 
 
 class Adjoints:
-    """The adjoint dL/dt of every tensor the backward pass has reached, summed over t's uses.
+    """The adjoint dL/dt of every tensor the backward pass has reached, summed over t's uses,
+    and the computed tensors among them that wait for their node's rule, highest node first.
 
     A tensor used by several ops receives a gradient from each, and they are added. Outside
     ``create_graph`` the sum is not recorded, so arrays are added directly: in place into a sum
@@ -321,13 +349,25 @@ class Adjoints:
         self.grads: dict[Tensor, Tensor] = {}  # tensors hash by identity: they are the keys
         self.owned: set[Tensor] = set()  # sums allocated here, safe to add into in place
         self.create_graph = create_graph
+        # A node's height is above those of the nodes of its inputs, so taking the highest waiting
+        # tensor first visits each node after every node that used its output (a topological
+        # order, found on the way). The count breaks ties in the order of arrival.
+        self.waiting: list[tuple[int, int, Tensor]] = []  # a heap of (-height, count, tensor)
+        self.count = 0
 
     def add(self, t: Tensor, g: Tensor) -> None:
         dt = t.data.dtype
         if g.data.dtype is not dt and g.data.dtype != dt:  # float32 x * float64 y: dL/dx is float32
             g = g.to(dtype=dt)  # as in PyTorch, a gradient has the dtype of its tensor
-        prev = self.grads.get(t)
-        self.grads[t] = g if prev is None else self.sum(prev, g)
+        grads = self.grads
+        prev = grads.get(t)
+        if prev is not None:
+            grads[t] = self.sum(prev, g)
+            return
+        grads[t] = g
+        if t._ctx is not None:  # a computed tensor: its node's rule runs once every use has sent its part
+            self.count += 1
+            heappush(self.waiting, (-t._ctx.height, self.count, t))
 
     def sum(self, a: Tensor, b: Tensor) -> Tensor:
         if self.create_graph:
@@ -339,33 +379,48 @@ class Adjoints:
         self.owned.add(total)
         return total
 
-    def pop(self, t: Tensor) -> Tensor | None:
-        """``t``'s finished adjoint; from now on it may be shared, so it is never added into."""
-        g = self.grads.pop(t, None)
+    def pop(self) -> tuple[Tensor, Tensor]:
+        """The highest waiting tensor and its adjoint, now complete (every op that used it has sent
+        its part); from now on the adjoint may be shared, so it is never added into."""
+        t = heappop(self.waiting)[2]
+        g = self.grads.pop(t)
         if self.owned:
             self.owned.discard(g)
-        return g
+        return t, g
 
 
-def _wanted_inputs(order: list[Tensor], targets: set[Tensor] | None) -> Callable[[Function], list[bool]]:
+def _wanted_inputs(roots: Sequence[Tensor], targets: set[Tensor] | None) -> Callable[[Function], Sequence[bool]] | None:
     """For each node, which of its inputs must get a gradient.
 
-    For ``backward()`` those that require grad; for ``autograd.grad`` only those that are a
-    target or lead to one (the rest of the graph is not walked).
+    For ``backward()`` those that required grad when the op ran (``fn.requires``); for
+    ``autograd.grad`` only those that are a target or lead to one (the rest of the graph is not
+    walked).
     """
     if targets is None:
-        return lambda fn: [p.requires_grad for p in fn.inputs]
+        return None  # every node's own record: fn.requires
     leads = set(targets)
-    for t in order:  # inputs come first in the order, so one pass finds every path
+    for t in topological_order(roots):  # inputs come first in the order, so one pass finds every path
         if any(p in leads for p in t._ctx.inputs):
             leads.add(t)
-    return lambda fn: [p in leads for p in fn.inputs]
+    return lambda fn: [p in leads for p in _inputs_of(fn)]
+
+
+def _inputs_of(fn: Function) -> tuple[Tensor, ...]:
+    """``fn``'s inputs, or the error that says its graph was freed by an earlier backward pass."""
+    if fn.inputs is None:
+        raise RuntimeError(
+            f"Trying to backward through the graph a second time (through {fn.name}): its "
+            "saved values were freed by the first backward. Pass retain_graph=True to the "
+            "first backward() if you need to go through the graph again."
+        )
+    return fn.inputs
 
 
 def _call_rule(fn: Function, g: Tensor, need: list[bool], anomaly: bool) -> tuple[Tensor | None, ...]:
     """Run ``fn``'s backward rule on the adjoint ``g`` and refuse results that would be wrong."""
+    inputs = fn.inputs if fn.inputs is not None else _inputs_of(fn)
     fn.needs_input_grad = need
-    for p, v in zip(fn.inputs, fn._versions):  # empty for rules that read no input values
+    for p, v in zip(inputs, fn._versions):  # empty for rules that read no input values
         if p._vc.value != v:  # changed in place since the forward pass: the rule would use new values
             _raise_modified(fn)
             break
@@ -373,9 +428,9 @@ def _call_rule(fn: Function, g: Tensor, need: list[bool], anomaly: bool) -> tupl
     if type(in_grads) is not tuple:
         in_grads = (in_grads,)
     if fn.checks_grad_shapes:  # ops written outside the engine (the engine's own are tested)
-        for p, gp, wanted in zip(fn.inputs, in_grads, need):
+        for p, gp, wanted in zip(inputs, in_grads, need):
             if wanted and gp is not None and gp.data.shape != p.data.shape:
-                _raise_bad_grad_shape(fn, fn.inputs, p, gp)
+                _raise_bad_grad_shape(fn, inputs, p, gp)
     return in_grads
 
 
@@ -457,24 +512,20 @@ def run_backward(
     ``observer(tensor, grad, fn, input_grads)`` is called at every node, for the step-through
     player.
     """
-    order = topological_order(roots)  # each tensor after its inputs; we walk it backwards
     targets = None if targets is None else set(targets)
-    wanted = _wanted_inputs(order, targets)
+    wanted = _wanted_inputs(roots, targets)
     adjoints = Adjoints(create_graph)
     for r, g in zip(roots, root_grads):
         adjoints.add(r, g)
     found: dict[Tensor, Tensor] = {}  # the targets' gradients
     anomaly = _mode.detect_anomaly
     with set_grad_enabled(create_graph):  # record the backward pass itself for higher derivatives
-        for i in range(len(order) - 1, -1, -1):
-            t, order[i] = order[i], None  # drop our reference as we go: memory falls during backward
-            g = adjoints.pop(t)  # dL/dt, complete: every op that used t has been visited
-            if g is None:
-                continue
+        while adjoints.waiting:
+            t, g = adjoints.pop()  # dL/dt, complete: every op that used t has been visited
             if targets is not None and t in targets:
                 found[t] = g
             fn = t._ctx
-            need = wanted(fn)
+            need = fn.requires if wanted is None else wanted(fn)
             if True not in need:
                 continue
             in_grads = _call_rule(fn, g, need, anomaly)  # the chain rule: dL/dx = dL/dt * dt/dx
