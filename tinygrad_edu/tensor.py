@@ -170,6 +170,8 @@ class Tensor:
     @property
     def T(self) -> Tensor:
         """The transpose (all axes reversed)."""
+        if self.data.ndim == 2:  # a matrix (every backward pass of a linear layer): nothing to check
+            return Permute.apply(self, axes=(1, 0))
         return self.permute(*range(self.ndim - 1, -1, -1))
 
     @property
@@ -826,7 +828,10 @@ class Tensor:
     def sum(
         self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
     ) -> Tensor:
-        a = ops.reduce.normalize_axis(_axis(axis, dim), self.ndim, "sum")
+        if axis.__class__ is int and dim is None and 0 <= axis < self.data.ndim:  # one valid axis: the usual case
+            a = axis
+        else:
+            a = ops.reduce.normalize_axis(_axis(axis, dim), self.ndim, "sum")
         return ops.reduce.Sum.apply(self, axis=a, keepdims=keepdims if keepdim is None else keepdim)
 
     def mean(

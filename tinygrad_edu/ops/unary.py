@@ -213,8 +213,10 @@ class LocalSlope(Function):
     def forward(self, g, *sources):
         out = g * self.slope
         # inf * 0 or NaN * 0 where the slope is 0: rare, so the common case costs one min()
-        if self.select and out.size and self.xp.isnan(out.min()):
-            out = self.xp.where(self.slope == 0, 0, out)
+        if self.select and out.size:
+            low = out.min()
+            if low != low:  # NaN, tested without a ufunc call on the scalar
+                out = self.xp.where(self.slope == 0, 0, out)
         return out
 
     def backward(self, gz):
