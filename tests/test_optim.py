@@ -101,6 +101,64 @@ def test_maximize_matches_torch():
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
 
 
+ADAM_FLAT_CASES = [
+    (optim.Adam, dict(lr=0.01)),
+    (optim.Adam, dict(lr=0.01, amsgrad=True, maximize=True)),
+    (optim.Adam, dict(lr=0.01, weight_decay=0.1, betas=(0.8, 0.99), eps=1e-6)),
+    (optim.AdamW, dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+]
+
+
+@pytest.mark.parametrize("cls,kwargs", ADAM_FLAT_CASES, ids=[f"{c[0].__name__}-{c[1]}" for c in ADAM_FLAT_CASES])
+def test_adam_updates_a_group_at_once_exactly_as_each_parameter_alone(cls, kwargs):
+    """Adam updates a group's parameters as one flat array: bit for bit the per-parameter rule
+    (each parameter in an optimizer of its own), also after a state dict is loaded and, one
+    parameter having missed steps, when the group falls back to one parameter at a time."""
+    rng = np.random.default_rng(7)
+    shapes = [(3, 4), (3,), (2, 2)]
+    start = [rng.standard_normal(s) for s in shapes]
+    grads = [[rng.standard_normal(s) for s in shapes] for _ in range(12)]
+    together = [nn.Parameter(a.copy()) for a in start]
+    alone = [nn.Parameter(a.copy()) for a in start]
+    opt = cls(together, **kwargs)
+    singles = [cls([p], **kwargs) for p in alone]
+    for step, gs in enumerate(grads):
+        for i, (p, q, g) in enumerate(zip(together, alone, gs)):
+            missing = step == 6 and i == 1  # a parameter without a gradient: from now on steps differ
+            p.grad = None if missing else tg.Tensor(g.copy())
+            q.grad = None if missing else tg.Tensor(g.copy())
+        if step == 3:  # a state dict loaded in between: the moments are copied into new arrays
+            opt.load_state_dict(opt.state_dict())
+        opt.step()
+        for o in singles:
+            o.step()
+        for p, q, o in zip(together, alone, singles):
+            np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+            for key, value in o.state[q].items():
+                mine = opt.state[p][key]
+                np.testing.assert_array_equal(getattr(mine, "data", mine), getattr(value, "data", value))
+                assert getattr(mine, "shape", ()) == getattr(value, "shape", ())
+        # the group was updated as one array: its parameters' moments are views of one buffer
+        # (the loaded copies too, from the next step on)
+        assert _root(opt.state[together[0]]["exp_avg"].data) is _root(opt.state[together[2]]["exp_avg"].data)
+
+
+def _root(a):
+    """The array that owns ``a``'s memory."""
+    while a.base is not None:
+        a = a.base
+    return a
+
+
+def test_adam_group_with_mixed_dtypes_updates_each_parameter_in_its_own_dtype():
+    w, b = nn.Parameter(W0.astype(np.float32)), nn.Parameter(B0.copy())
+    opt = optim.Adam([w, b], lr=0.1)
+    _loss_ours(w, b).backward()
+    opt.step()
+    assert opt.state[w]["exp_avg"].dtype == np.float32 and opt.state[b]["exp_avg"].dtype == np.float64
+    assert w.dtype == np.float32 and not np.array_equal(w.detach().numpy(), W0.astype(np.float32))
+
+
 def test_adagrad_momentum_follows_its_formula():
     """The lecture's rule, v = mu v + eta g / (sqrt(G) + eps), theta -= v, against NumPy."""
     w = nn.Parameter(W0.copy())

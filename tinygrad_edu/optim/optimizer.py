@@ -127,22 +127,23 @@ class Optimizer:
 
             with enable_grad():
                 loss = closure()
-        todo = [(p, group) for group in self.param_groups for p in group["params"] if p.grad is not None]
-        for i, (p, _) in enumerate(todo):
-            self._check_grad(i, p, check_finite)
+        todo = [(group, [p for p in group["params"] if p.grad is not None]) for group in self.param_groups]
+        i = 0
+        for _, params in todo:
+            for p in params:
+                self._check_grad(i, p, check_finite)
+                i += 1
         with no_grad():
-            for p, group in todo:
-                state = self.state.setdefault(p, {})
-                grad = p.grad.data
-                if group.get("maximize", False):
-                    grad = -grad
-                self._update(p, grad, state, group)
-                p._bump()  # the parameter changed in place: graphs that saved it are stale
+            for group, params in todo:
+                if params:
+                    self._update_group(params, group)
         return loss
 
     def _check_grad(self, i: int, p: Tensor, check_finite: bool) -> None:
         """Raise a RuntimeError naming the parameter when its gradient cannot be applied."""
         g = p.grad
+        if g.data.shape == p.data.shape and g.data.dtype.kind == "f" and g.device == p.device and not check_finite:
+            return  # all is well (the common case, tested first: this runs for every parameter at every step)
         if g.shape != p.shape:
             problem = f"has shape {tuple(g.shape)}"
         elif not backend.is_floating(g.dtype) or getattr(g.dtype, "kind", "f") == "c":
@@ -152,11 +153,28 @@ class Optimizer:
         elif check_finite and not backend.isfinite_all(g.data):
             problem = "holds NaN or infinity"
         else:
-            return  # the message is built only on failure: this runs for every parameter at every step
+            return
         raise RuntimeError(
             f"{type(self).__name__}.step: the gradient of parameter {i} (shape {tuple(p.shape)}, {p.dtype}) "
             f"{problem}; nothing was updated"
         )
+
+    def _update_group(self, params: list[Tensor], group: dict[str, Any]) -> None:
+        """Update the parameters of one group that have a gradient, one ``_update`` each.
+
+        A subclass may update them all at once instead (Adam does, on one flat array).
+        """
+        state = self.state
+        maximize = group.get("maximize", False)
+        for p in params:
+            st = state.get(p)
+            if st is None:
+                st = state[p] = {}
+            grad = p.grad.data
+            if maximize:
+                grad = -grad
+            self._update(p, grad, st, group)
+            p._bump()  # the parameter changed in place: graphs that saved it are stale
 
     def _update(self, p: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         raise NotImplementedError
