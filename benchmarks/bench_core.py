@@ -1,7 +1,8 @@
 """Per-op cost: a chain of (multiply, add, tanh) on 32x32 float64 arrays, forward and backward.
 
-Three ways in one process, measured in turn: this engine, the same chain by hand in NumPy (the
-floor), and PyTorch on the CPU when it is installed.
+Four ways in one process, measured in turn: this engine, the same chain by hand in NumPy (the
+floor of the array work), PyTorch on the CPU when it is installed, and the smallest Python engine
+of the same design (``floor_engine.py``: no checks at all), the floor of any engine in Python.
 
     python benchmarks/bench_core.py [--links 100]
 """
@@ -16,6 +17,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
+import floor_engine  # noqa: E402
 import tinygrad_edu as tg  # noqa: E402
 from common import fmt_time, interleaved_rounds, machine, ratio_spread, recorded  # noqa: E402
 
@@ -75,6 +77,7 @@ def main(argv=None) -> list[tuple[str, float]]:
     fns = {
         "tinygrad_edu": engine_chain(*(tg.Tensor(a, requires_grad=True) for a in (x0, w, b)), args.links),
         "numpy (by hand)": numpy_chain(x0, w, b, args.links),
+        "python floor": floor_engine.chain(x0, w, b, args.links),
     }
     try:
         import torch
