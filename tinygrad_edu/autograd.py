@@ -398,11 +398,14 @@ def _wanted_inputs(roots: Sequence[Tensor], targets: set[Tensor] | None) -> Call
     """
     if targets is None:
         return None  # every node's own record: fn.requires
-    leads = set(targets)
+    leads = set(targets)  # the targets and the tensors computed from them
+    needs: dict[Function, list[bool]] = {}
     for t in topological_order(roots):  # inputs come first in the order, so one pass finds every path
-        if any(p in leads for p in t._ctx.inputs):
+        need = [p in leads for p in t._ctx.inputs]
+        if True in need:
             leads.add(t)
-    return lambda fn: [p in leads for p in _inputs_of(fn)]
+            needs[t._ctx] = need
+    return lambda fn: needs.get(fn, ())
 
 
 def _inputs_of(fn: Function) -> tuple[Tensor, ...]:
