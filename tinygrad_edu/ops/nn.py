@@ -47,6 +47,15 @@ class LinearOp(Function):
 
     def backward(self, g):
         x, w = self.inputs[0], self.inputs[1]
+        if is_grad_enabled():  # create_graph: the rule on the tensors, recorded, so it can be differentiated
+            return self._rule(g, x, w)
+        # nothing records the rule: the same lines on the arrays, each result wrapped once (the
+        # tensors' ops would build a node per product and transpose, to be thrown away)
+        return tuple(None if d is None else self.const(d) for d in self._rule(g.data, x.data, w.data))
+
+    def _rule(self, g, x, w):
+        """dL/dx = delta W, dL/dW = delta^T x, dL/db = sum of delta over the batch (delta = dL/dz),
+        on tensors or on their arrays alike."""
         need = self.needs_input_grad
         dx = g @ w if need[0] else None
         dw = db = None
