@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from tinygrad_edu import backend
-from tinygrad_edu.autograd import Function
+from tinygrad_edu.autograd import Function, is_grad_enabled
 
 
 # Each op is its own Function class with its forward and derivative side by side (the project's
@@ -211,13 +211,7 @@ class LocalSlope(Function):
     select = True
 
     def forward(self, g, *sources):
-        out = g * self.slope
-        # inf * 0 or NaN * 0 where the slope is 0: rare, so the common case costs one min()
-        if self.select and out.size:
-            low = out.min()
-            if low != low:  # NaN, tested without a ufunc call on the scalar
-                out = self.xp.where(self.slope == 0, 0, out)
-        return out
+        return _times_slope(self.xp, g, self.slope, self.select)
 
     def backward(self, gz):
         need = self.needs_input_grad
@@ -225,6 +219,25 @@ class LocalSlope(Function):
         dg = LocalSlope.apply(gz, *sources, slope=self.slope, select=self.select) if need[0] else None
         zeros = [self.const(self.xp.zeros(x.shape, x.dtype)) if n else None for x, n in zip(sources, need[1:])]
         return (dg, *zeros)
+
+
+def _times_slope(xp, g, slope, select):
+    """g * slope, and with ``select`` 0 where the slope is 0 (LocalSlope's forward, on arrays)."""
+    out = g * slope
+    # inf * 0 or NaN * 0 where the slope is 0: rare, so the common case costs one min()
+    if select and out.size:
+        low = out.min()
+        if low != low:  # NaN, tested without a ufunc call on the scalar
+            out = xp.where(slope == 0, 0, out)
+    return out
+
+
+def _slope_rule(fn, g, slope, select=True):
+    """The rule of a piecewise-linear op ``fn``: g times its local slope, as a LocalSlope node when
+    the backward pass records (create_graph), else the product alone (no node to throw away)."""
+    if is_grad_enabled():
+        return LocalSlope.apply(g, *fn.inputs, slope=slope, select=select)
+    return fn.const(_times_slope(fn.xp, g.data, slope, select))
 
 
 class ReLUOp(Function):
@@ -242,7 +255,7 @@ class ReLUOp(Function):
     def backward(self, g):
         x = self.inputs[0]
         s = x.data <= 0
-        return LocalSlope.apply(g, x, slope=(~s).astype(g.dtype))
+        return _slope_rule(self, g, (~s).astype(g.dtype))
 
 
 class LeakyReLUOp(Function):
@@ -264,7 +277,7 @@ class LeakyReLUOp(Function):
         d = (x.data > 0).astype(g.dtype)  # 1 where x > 0, else slope: 1 [x > 0] (1 - slope) + slope
         d *= 1.0 - self.slope
         d += self.slope
-        return LocalSlope.apply(g, x, slope=d, select=self.slope == 0)  # a nonzero slope never masks
+        return _slope_rule(self, g, d, select=self.slope == 0)  # a nonzero slope never masks
 
 
 class ELUOp(Function):
