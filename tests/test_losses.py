@@ -329,6 +329,27 @@ def test_cross_entropy_all_targets_ignored_gives_nan_like_torch():
     assert np.isnan(F.nll_loss(_t(z), y).item())
 
 
+@needs_torch
+@pytest.mark.parametrize(
+    "y,w",
+    [([-100, -100, -100], None), ([0, 1, 1], [0.0, 0.0, 1.0, 1.0]), ([0, -100, 1], [0.0, 0.0, 1.0, 1.0])],
+    ids=["all-ignored", "all-weights-zero", "ignored-and-zero-weights"],
+)
+def test_cross_entropy_gradient_when_nothing_counts_is_torchs(y, w):
+    """The mean over no counted sample: PyTorch's gradient is NaN for the samples that are not
+    ignored and 0 for the ignored ones (through the fast rule and the recorded one alike)."""
+    z = _logits(3)
+    xt = torch.tensor(z, requires_grad=True)
+    tw = None if w is None else torch.tensor(w, dtype=torch.float64)
+    TF.cross_entropy(xt, torch.tensor(y), weight=tw).backward()
+    x = _t(z)
+    F.cross_entropy(x, np.array(y), weight=w).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())  # NaN where NaN, 0 where 0
+    x2 = _t(z)
+    (g,) = tg.autograd.grad(F.cross_entropy(x2, np.array(y), weight=w), [x2], create_graph=True)
+    np.testing.assert_array_equal(g.detach().numpy(), xt.grad.numpy())
+
+
 def test_loss_modules_call_their_functions():
     z = _logits(5)
     y = RNG.integers(0, 4, 5)

@@ -111,39 +111,44 @@ class SoftmaxCrossEntropy(Function):
         x = self.inputs[0]
         xp = self.xp
         n = x.shape[0]
-        # the per-sample factor dL/dloss_i as an (n, 1) column
-        if self.reduction == "none":
-            col = g.reshape(n, 1)
-        else:
-            col = g * (1.0 / self.denom) if self.reduction == "mean" and self.denom else g
-            if self.reduction == "mean" and not self.denom:  # nothing counted: NaN, but 0 where ignored
-                nan = float("nan")
-                col = g * (nan if self.counted is None else self.const(xp.where(self.counted, nan, 0.0).reshape(n, 1)))
         recording = is_grad_enabled()  # create_graph: build the softmax from x so it is differentiable
         has_t = len(self.inputs) > 1
+        if not (recording or has_t):  # the usual case, nothing records: on the arrays, wrapped once
+            d = xp.exp(self.logp)
+            d[xp.arange(n), self.index] -= 1.0
+            if self.weight is not None:
+                d *= self.weight.reshape(n, 1)
+            return self.const(d * self._per_sample(g.data, n, lambda a: a))
+        col = self._per_sample(g, n, self.const)
         dx = dt = None
         if self.needs_input_grad[0]:
             if has_t:
                 t = self.inputs[1]
                 p = x.softmax(axis=1) if recording else self.const(xp.exp(self.logp))
                 dx = (p * t.sum(1, keepdims=True) - t) * col
-            elif recording:
+            else:
                 onehot = xp.zeros_like(self.logp)
                 onehot[xp.arange(n), self.index] = 1.0
                 d = x.softmax(axis=1) - self.const(onehot)
                 if self.weight is not None:
                     d = d * self.const(self.weight.reshape(n, 1))
                 dx = d * col
-            else:  # not recording: one array, changed in place, wrapped once
-                d = xp.exp(self.logp)
-                d[xp.arange(n), self.index] -= 1.0
-                if self.weight is not None:
-                    d *= self.weight.reshape(n, 1)
-                dx = self.const(d) * col
         if has_t and self.needs_input_grad[1]:
             logp = x.log_softmax(axis=1) if recording else self.const(self.logp)
             dt = -logp * col
         return (dx, dt) if has_t else dx
+
+    def _per_sample(self, g, n, wrap):
+        """dL/dloss_i as an (n, 1) column, or one number for a reduced loss, from the adjoint ``g``
+        of the output: a tensor (``wrap`` makes constants tensors) or an array (``wrap`` the identity)."""
+        if self.reduction == "none":
+            return g.reshape(n, 1)
+        if self.reduction == "sum":
+            return g
+        if self.denom:
+            return g * (1.0 / self.denom)
+        nan = float("nan")  # nothing counted: NaN, but 0 where ignored, as PyTorch
+        return g * (nan if self.counted is None else wrap(self.xp.where(self.counted, nan, 0.0).reshape(n, 1)))
 
 
 class BinaryCrossEntropy(Function):
