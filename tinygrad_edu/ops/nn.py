@@ -51,7 +51,7 @@ class LinearOp(Function):
             return self._rule(g, x, w)
         # nothing records the rule: the same lines on the arrays, each result wrapped once (the
         # tensors' ops would build a node per product and transpose, to be thrown away)
-        return tuple(None if d is None else self.const(d) for d in self._rule(g.data, x.data, w.data))
+        return tuple([None if d is None else self.const(d) for d in self._rule(g.data, x.data, w.data)])
 
     def _rule(self, g, x, w):
         """dL/dx = delta W, dL/dW = delta^T x, dL/db = sum of delta over the batch (delta = dL/dz),

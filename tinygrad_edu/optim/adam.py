@@ -171,15 +171,16 @@ class _FlatMoments:
         step and state tensors: a loaded state dict or a changed group builds new ones)."""
         if len(params) != len(self.params) or amsgrad != (self.vmax is not None):
             return False
-        dtype = self.dtype
+        dtype, step, keys = self.dtype, self.step, self.keys
         for p, q, st, views in zip(params, self.params, self.states, self.views):
-            if p is not q or state.get(p) is not st or st["step"] != self.step:
+            if p is not q or state.get(p) is not st or st["step"] != step:
                 return False
             if p.data.dtype != dtype or p.grad.data.dtype != dtype:
                 return False
-            for key, view in zip(self.keys, views):
-                if st[key].data is not view:
-                    return False
+            if st[keys[0]].data is not views[0] or st[keys[1]].data is not views[1]:
+                return False
+            if len(keys) > 2 and st[keys[2]].data is not views[2]:
+                return False
         return True
 
 
