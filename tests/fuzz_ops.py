@@ -10,6 +10,7 @@ None when the op does not fit the value.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable
@@ -832,12 +833,33 @@ def _torch_trigamma(x):
     return total + series + 1 / (42 * z * z2**3) - 1 / (30 * z * z2**4)
 
 
+@functools.cache
+def _torch_digamma_function():
+    """torch.digamma as an autograd.Function whose derivative is _torch_trigamma: torch's own
+    derivative of digamma is torch.polygamma(1, z), 5e-10 off, which a cumprod in front amplified
+    past the fuzzer's H v tolerance (2e-8 at values near 16, in a run of 30,000 programs)."""
+    torch = _t()
+
+    class Digamma(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, z):
+            ctx.save_for_backward(z)
+            return torch.digamma(z)
+
+        @staticmethod
+        def backward(ctx, g):  # differentiable ops on the saved z, so double backward works
+            (z,) = ctx.saved_tensors
+            return g * _torch_trigamma(z)
+
+    return Digamma
+
+
 # issue 15's special functions (tinygrad_edu/ops/special.py), in forms that apply to any value
 UNARY_SPECIAL = dict(
     [
         _unary("erfc", lambda x: x.erfc(), lambda x: _t().special.erfc(x)),
         _unary("lgamma_sq", lambda x: (x * x + 0.5).lgamma(), lambda x: (x * x + 0.5).lgamma()),
-        _unary("digamma_sq", lambda x: (x * x + 0.5).digamma(), lambda x: (x * x + 0.5).digamma()),
+        _unary("digamma_sq", lambda x: (x * x + 0.5).digamma(), lambda x: _torch_digamma_function().apply(x * x + 0.5)),
         _unary("polygamma1_sq", lambda x: (x * x + 0.5).polygamma(1), lambda x: _torch_trigamma(x * x + 0.5)),
         _unary(
             "logit_sigmoid",
