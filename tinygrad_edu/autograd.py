@@ -4,8 +4,9 @@ Every op is a :class:`Function`. Calling ``SomeOp.apply(x, y)`` computes the for
 raw arrays and, when a gradient is wanted, remembers the inputs in a new node of the
 computation graph; the output tensor points to that node (``out.grad_fn``).
 
-``loss.backward()`` then visits the nodes from the loss back to the leaves in reverse
-topological order. At each node it hands the adjoint of the output, ``dL/dy``, to the op's
+``loss.backward()`` then visits the nodes from the loss back to the leaves, each one after every
+node that used its output: highest first, a node's height being one more than its inputs'
+nodes'. At each node it hands the adjoint of the output, ``dL/dy``, to the op's
 ``backward``, which returns ``dL/dx = dL/dy * dy/dx`` for each input (the chain rule), and adds
 these into the adjoints of the inputs. Because every ``backward`` is written with Tensor ops,
 running it while recording (``create_graph=True``) builds the graph of the derivative itself,
@@ -524,7 +525,7 @@ def run_backward(
     anomaly = _mode.detect_anomaly
     with set_grad_enabled(create_graph):  # record the backward pass itself for higher derivatives
         while adjoints.waiting:
-            t, g = adjoints.pop()  # dL/dt, complete: every op that used t has been visited
+            t, g = adjoints.pop()  # the highest waiting t and dL/dt, complete: every op that used t was visited
             if targets is not None and t in targets:
                 found[t] = g
             fn = t._ctx
