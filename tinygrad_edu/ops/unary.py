@@ -255,7 +255,9 @@ class ReLUOp(Function):
     def backward(self, g):
         x = self.inputs[0]
         s = x.data <= 0
-        return _slope_rule(self, g, (~s).astype(g.dtype))
+        if not is_grad_enabled():  # g where x > 0 (or NaN), else +0 even where g is inf or NaN, as PyTorch
+            return self.const(self.xp.where(s, 0.0, g.data))
+        return LocalSlope.apply(g, x, slope=(~s).astype(g.dtype))
 
 
 class LeakyReLUOp(Function):
