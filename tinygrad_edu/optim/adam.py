@@ -101,7 +101,7 @@ class Adam(Optimizer):
 
 def _adam_step(xp: Any, grad: Any, m: Any, v: Any, vmax: Any, step: int, group: dict[str, Any], tmp: Any) -> Any:
     """Update the moments m, v (and v_max) in place; return, in ``tmp``, the step to subtract:
-    eta / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps). Operation by operation as PyTorch."""
+    eta / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps), the denominator as PyTorch computes it."""
     beta1, beta2 = group["betas"]
     xp.multiply(grad, 1.0 - beta1, out=tmp)
     m *= beta1
