@@ -150,6 +150,17 @@ def _root(a):
     return a
 
 
+def test_adam_updates_large_parameters_one_by_one():
+    """Flat moments only for small groups (beyond, the flat arrays fall out of the cache)."""
+    ps = [nn.Parameter(RNG.standard_normal((200, 100))), nn.Parameter(RNG.standard_normal((200, 100)))]
+    opt = optim.Adam(ps, lr=0.1)
+    for p in ps:
+        p.grad = tg.Tensor(np.ones(p.shape))
+    opt.step()
+    assert _root(opt.state[ps[0]]["exp_avg"].data) is not _root(opt.state[ps[1]]["exp_avg"].data)
+    np.testing.assert_allclose(opt.state[ps[1]]["exp_avg"].data, 0.1)
+
+
 def test_adam_group_with_mixed_dtypes_updates_each_parameter_in_its_own_dtype():
     w, b = nn.Parameter(W0.astype(np.float32)), nn.Parameter(B0.copy())
     opt = optim.Adam([w, b], lr=0.1)

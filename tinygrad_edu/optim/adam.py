@@ -72,11 +72,12 @@ class Adam(Optimizer):
     def _update_group(self, params: list[Tensor], group: dict[str, Any]) -> None:
         """All the group's parameters at once, as one flat array (PyTorch's "foreach" idea): the
         same arithmetic as :meth:`_update`, element by element, in 13 array operations in all
-        instead of 13 per parameter, which is most of the time on small networks."""
+        instead of 13 per parameter, which is most of the time on small networks. Large groups
+        (over ``_FLAT_MAX_BYTES``) are updated one parameter at a time."""
         flat = self._flat.get(id(group))
         if flat is None or not flat.holds(params, self.state, group["amsgrad"]):
             flat = _FlatMoments.build(self, params, group)
-            if flat is None:  # parameters of mixed dtypes or devices, or at different steps
+            if flat is None:  # large, of mixed dtypes or devices, or at different steps
                 return super()._update_group(params, group)
             self._flat[id(group)] = flat
         xp, g = params[0].xp, flat.grad
@@ -121,6 +122,12 @@ def _adam_step(xp: Any, grad: Any, m: Any, v: Any, vmax: Any, step: int, group: 
     return tmp
 
 
+# Above this size the flat arrays fall out of the cache between their 13 passes and one update
+# per parameter is faster (measured: digits 64-100-30-10, 79 KB, 47 us flat against 69 us one by
+# one; 784-512-512-10 in float32, 2.7 MB, 2.3 ms against 1.8 ms; even at about 300 KB).
+_FLAT_MAX_BYTES = 256 * 1024
+
+
 class _FlatMoments:
     """Adam's moments of a group's parameters as one flat array each, the parameters' state
     tensors being views of it (so ``state`` and state dicts read as usual)."""
@@ -152,12 +159,14 @@ class _FlatMoments:
     @classmethod
     def build(cls, opt: Adam, params: list[Tensor], group: dict[str, Any]) -> _FlatMoments | None:
         """The flat moments of ``params``, or None when they cannot share one array."""
+        if len(params) < 2 or sum(p.data.nbytes for p in params) > _FLAT_MAX_BYTES:
+            return None
         p0 = params[0]
         dtype, device = p0.data.dtype, p0.device
         states = [opt.state.setdefault(p, {}) for p in params]
         steps = {st.get("step", 0) for st in states}
         amsgrad = group["amsgrad"]
-        if len(params) < 2 or len(steps) > 1:
+        if len(steps) > 1:
             return None
         for p, st in zip(params, states):
             if p.device != device or p.data.dtype != dtype or p.grad.data.dtype != dtype:
