@@ -161,6 +161,21 @@ def test_adam_updates_large_parameters_one_by_one():
     np.testing.assert_allclose(opt.state[ps[1]]["exp_avg"].data, 0.1)
 
 
+def test_a_subclass_of_adam_with_its_own_update_rule_gets_it_called():
+    calls = []
+
+    class LoggedAdam(optim.Adam):
+        def _update(self, p, grad, state, group):
+            calls.append(p)
+            super()._update(p, grad, state, group)
+
+    w, b = nn.Parameter(W0.copy()), nn.Parameter(B0.copy())
+    opt = LoggedAdam([w, b], lr=0.1)
+    _loss_ours(w, b).backward()
+    opt.step()
+    assert calls == [w, b]
+
+
 def test_adam_group_with_mixed_dtypes_updates_each_parameter_in_its_own_dtype():
     w, b = nn.Parameter(W0.astype(np.float32)), nn.Parameter(B0.copy())
     opt = optim.Adam([w, b], lr=0.1)

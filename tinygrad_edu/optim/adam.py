@@ -159,6 +159,8 @@ class _FlatMoments:
     @classmethod
     def build(cls, opt: Adam, params: list[Tensor], group: dict[str, Any]) -> _FlatMoments | None:
         """The flat moments of ``params``, or None when they cannot share one array."""
+        if type(opt)._update is not Adam._update:  # a subclass with its own rule: it runs per parameter
+            return None
         if len(params) < 2 or sum(p.data.nbytes for p in params) > _FLAT_MAX_BYTES:
             return None
         p0 = params[0]
