@@ -196,6 +196,8 @@ class Function:
                 data = fn.forward(x.data)
             elif len(inputs) == 2 and inputs[1].device == device:
                 data = fn.forward(x.data, inputs[1].data)
+            elif len(inputs) == 3 and inputs[1].device == device and inputs[2].device == device:
+                data = fn.forward(x.data, inputs[1].data, inputs[2].data)
             else:
                 data = fn.forward(*_arrays_on(device, inputs, cls.__name__))
         except (ValueError, TypeError, IndexError) as e:
@@ -304,11 +306,17 @@ def _record(fn: Function, out: Tensor, inputs: tuple[Tensor, ...]) -> None:
         fn.requires = (True,)  # we are here because an input requires grad
         if fn.reads_inputs:
             fn._versions = (x._vc.value,)
-    else:
-        fn.height = 1 + max([-1 if t._ctx is None else t._ctx.height for t in inputs])
-        fn.requires = tuple([t.requires_grad for t in inputs])
+    else:  # three or more (a layer's x, W, b): one loop, no list per field
+        height, requires, versions = -1, [], []
+        for t in inputs:
+            if t._ctx is not None and t._ctx.height > height:
+                height = t._ctx.height
+            requires.append(t.requires_grad)
+            versions.append(t._vc.value)
+        fn.height = height + 1
+        fn.requires = tuple(requires)
         if fn.reads_inputs:
-            fn._versions = tuple([t._vc.value for t in inputs])
+            fn._versions = tuple(versions)
     fn._out = weakref.ref(out)
     out.requires_grad = True
     out._ctx = fn
