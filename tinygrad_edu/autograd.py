@@ -494,9 +494,10 @@ def _deliver(
     What is left in ``adjoints`` after the loop are the leaves, in the order they were reached.
     """
     create_graph = adjoints.create_graph
-    handed_out = {id(g.data) for g in root_grads}  # the caller's arrays are not ours to give
-    for leaf, g in list(adjoints.grads.items()):
-        adjoints.owned.discard(g)
+    handed_out = set(map(id, [g.data for g in root_grads]))  # the caller's arrays are not ours to give
+    if adjoints.owned:
+        adjoints.owned.difference_update(adjoints.grads.values())
+    for leaf, g in adjoints.grads.items():
         if targets is None:
             if leaf.requires_grad:
                 own = _own(g, handed_out, create_graph)
@@ -566,7 +567,7 @@ def seed_grad(t: Tensor, g: Any, what: str) -> Tensor:
                 "is ambiguous. Reduce it first (e.g. y.sum().backward()) or pass "
                 f"gradient=<a tensor of shape {tuple(t.shape)}> (dL/dy for each element)."
             )
-        return Tensor._make(t.xp.ones_like(t.data), t.device)
+        return Tensor._make(t.xp.ones(t.data.shape, t.data.dtype), t.device)
     g = g if isinstance(g, Tensor) else Tensor(g, dtype=t.dtype, device=t.device)
     if tuple(g.shape) != tuple(t.shape):
         raise RuntimeError(
