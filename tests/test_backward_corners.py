@@ -133,3 +133,14 @@ def test_version_counter_follows_views_of_memory_not_owned_by_an_array():
     a.reshape(2, 2)[0].add_(1.0)
     with pytest.raises(RuntimeError, match="modified in place"):
         y.sum().backward()
+
+
+def test_a_leaf_switched_off_after_the_forward_pass_gets_no_grad():
+    """As PyTorch's AccumulateGrad: the flag is read when the gradient is delivered."""
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    w = Tensor([3.0, 4.0], requires_grad=True)
+    y = (x * w).sum()
+    w.requires_grad_(False)
+    y.backward()
+    assert w.grad is None
+    assert x.grad.detach().numpy().tolist() == [3.0, 4.0]
