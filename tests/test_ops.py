@@ -302,9 +302,23 @@ MATMUL_SHAPES = [
 def test_matmul(sa, sb, device):
     rng = np.random.default_rng(1)
     arrays = [rng.standard_normal(sa), rng.standard_normal(sb)]
-    for fn in (lambda a, b: a @ b, lambda a, b: a.matmul(b), lambda a, b: a.dot(b) if a.ndim <= 2 else a @ b):
+    for fn in (lambda a, b: a @ b, lambda a, b: a.matmul(b)):
         check_forward(fn, np.matmul, arrays, device)
     check_fd(lambda a, b: a @ b, arrays, device, rng)
+
+
+def test_dot_is_torch_dot_of_two_vectors(device):
+    """Tensor.dot as torch.dot: the inner product of two 1-D tensors, differentiable; matrices and
+    vectors of different lengths are refused with a message that names the shapes."""
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(4), rng.standard_normal(4)
+    check_forward(lambda x, y: x.dot(y), np.dot, [a, b], device)
+    check_fd(lambda x, y: x.dot(y), [a, b], device, rng)
+    x = Tensor(np.ones((2, 3)), device=device)
+    with pytest.raises(RuntimeError, match=r"dot: 1-D tensors expected, got shapes \(2, 3\) and \(3, 4\)"):
+        x.dot(Tensor(np.ones((3, 4)), device=device))
+    with pytest.raises(RuntimeError, match="lengths 3 and 2"):
+        Tensor(np.ones(3), device=device).dot(Tensor(np.ones(2), device=device))
 
 
 @pytest.mark.parametrize(("sa", "sb"), MATMUL_SHAPES, ids=[f"{a}@{b}" for a, b in MATMUL_SHAPES])

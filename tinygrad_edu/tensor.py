@@ -526,6 +526,15 @@ class Tensor:
         return out
 
     def dot(self, other: Any) -> Tensor:
+        """The dot product of two 1-D tensors of the same length, as ``torch.dot`` (``@`` for matrices)."""
+        other = self._lift(other)
+        if self.ndim != 1 or other.ndim != 1:
+            raise RuntimeError(
+                f"dot: 1-D tensors expected, got shapes {tuple(self.shape)} and {tuple(other.shape)}; use @ "
+                "(matmul) for matrices, or tinygrad_edu.numpy.dot for NumPy's dot"
+            )
+        if self.shape != other.shape:
+            raise RuntimeError(f"dot: the vectors have lengths {self.shape[0]} and {other.shape[0]}; they must match")
         return self.matmul(other)
 
     # ------------------------------------------------------------------ comparisons (no grad)
