@@ -854,11 +854,32 @@ def _torch_digamma_function():
     return Digamma
 
 
+@functools.cache
+def _torch_lgamma_function():
+    """torch.lgamma whose derivative is the digamma above, so that its second derivative is the
+    accurate trigamma series too (torch's own double backward of lgamma is polygamma(1); a
+    one-op program lgamma(x^2 + 0.5) missed the H v tolerance by 7e-10 on it)."""
+    torch = _t()
+
+    class Lgamma(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, z):
+            ctx.save_for_backward(z)
+            return torch.lgamma(z)
+
+        @staticmethod
+        def backward(ctx, g):
+            (z,) = ctx.saved_tensors
+            return g * _torch_digamma_function().apply(z)
+
+    return Lgamma
+
+
 # issue 15's special functions (tinygrad_edu/ops/special.py), in forms that apply to any value
 UNARY_SPECIAL = dict(
     [
         _unary("erfc", lambda x: x.erfc(), lambda x: _t().special.erfc(x)),
-        _unary("lgamma_sq", lambda x: (x * x + 0.5).lgamma(), lambda x: (x * x + 0.5).lgamma()),
+        _unary("lgamma_sq", lambda x: (x * x + 0.5).lgamma(), lambda x: _torch_lgamma_function().apply(x * x + 0.5)),
         _unary("digamma_sq", lambda x: (x * x + 0.5).digamma(), lambda x: _torch_digamma_function().apply(x * x + 0.5)),
         _unary("polygamma1_sq", lambda x: (x * x + 0.5).polygamma(1), lambda x: _torch_trigamma(x * x + 0.5)),
         _unary(

@@ -174,9 +174,12 @@ def _loss(lib, kind, out, kw):
 def _check_steps(data):
     torch = _torch()
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
-    n, d, h, c = data.draw(st.integers(2, 5)), data.draw(st.integers(1, 4)), data.draw(st.integers(1, 5)), 3
-    act = data.draw(st.sampled_from(["relu", "tanh", "leaky_relu", "sigmoid"]), label="activation")
     batch_norm = data.draw(st.booleans(), label="batch_norm")
+    # BatchNorm makes the loss blind to the scale of each row of W; with 2 samples, or 1 input
+    # feature, to W altogether: its gradient is then round-off, which Adagrad and Adam magnify
+    least = 3 if batch_norm else 2
+    n, d, h, c = data.draw(st.integers(least, 5)), data.draw(st.integers(least - 1, 4)), data.draw(st.integers(1, 5)), 3
+    act = data.draw(st.sampled_from(["relu", "tanh", "leaky_relu", "sigmoid"]), label="activation")
     values = [rng.standard_normal((h, d)) * 0.7, rng.standard_normal(h) * 0.1]
     values += [rng.standard_normal((c, h)) * 0.7, rng.standard_normal(c) * 0.1]
     x = rng.standard_normal((n, d))
