@@ -44,7 +44,6 @@ class Tensor:
 class Node:
     inputs = ()
     height = 0
-    output = None
 
     @classmethod
     def apply(cls, *inputs):

@@ -834,53 +834,35 @@ def _torch_trigamma(x):
 
 
 @functools.cache
-def _torch_digamma_function():
-    """torch.digamma as an autograd.Function whose derivative is _torch_trigamma: torch's own
-    derivative of digamma is torch.polygamma(1, z), 5e-10 off, which a cumprod in front amplified
-    past the fuzzer's H v tolerance (2e-8 at values near 16, in a run of 30,000 programs)."""
+def _accurate_torch(name: str):
+    """torch.digamma or torch.lgamma (the apply of an autograd.Function) whose derivative is accurate:
+    digamma' is the _torch_trigamma series, lgamma' is this digamma. torch's own derivatives go
+    through torch.polygamma(1, z), 5e-10 off, which long fuzz runs amplified past the H v tolerance
+    (2e-8 behind a cumprod; 7e-10 for lgamma(x^2 + 0.5) alone)."""
     torch = _t()
+    value = getattr(torch, name)
+    derivative = _torch_trigamma if name == "digamma" else _accurate_torch("digamma")
 
-    class Digamma(torch.autograd.Function):
+    class Accurate(torch.autograd.Function):
         @staticmethod
         def forward(ctx, z):
             ctx.save_for_backward(z)
-            return torch.digamma(z)
+            return value(z)
 
         @staticmethod
         def backward(ctx, g):  # differentiable ops on the saved z, so double backward works
             (z,) = ctx.saved_tensors
-            return g * _torch_trigamma(z)
+            return g * derivative(z)
 
-    return Digamma
-
-
-@functools.cache
-def _torch_lgamma_function():
-    """torch.lgamma whose derivative is the digamma above, so that its second derivative is the
-    accurate trigamma series too (torch's own double backward of lgamma is polygamma(1); a
-    one-op program lgamma(x^2 + 0.5) missed the H v tolerance by 7e-10 on it)."""
-    torch = _t()
-
-    class Lgamma(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, z):
-            ctx.save_for_backward(z)
-            return torch.lgamma(z)
-
-        @staticmethod
-        def backward(ctx, g):
-            (z,) = ctx.saved_tensors
-            return g * _torch_digamma_function().apply(z)
-
-    return Lgamma
+    return Accurate.apply
 
 
 # issue 15's special functions (tinygrad_edu/ops/special.py), in forms that apply to any value
 UNARY_SPECIAL = dict(
     [
         _unary("erfc", lambda x: x.erfc(), lambda x: _t().special.erfc(x)),
-        _unary("lgamma_sq", lambda x: (x * x + 0.5).lgamma(), lambda x: _torch_lgamma_function().apply(x * x + 0.5)),
-        _unary("digamma_sq", lambda x: (x * x + 0.5).digamma(), lambda x: _torch_digamma_function().apply(x * x + 0.5)),
+        _unary("lgamma_sq", lambda x: (x * x + 0.5).lgamma(), lambda x: _accurate_torch("lgamma")(x * x + 0.5)),
+        _unary("digamma_sq", lambda x: (x * x + 0.5).digamma(), lambda x: _accurate_torch("digamma")(x * x + 0.5)),
         _unary("polygamma1_sq", lambda x: (x * x + 0.5).polygamma(1), lambda x: _torch_trigamma(x * x + 0.5)),
         _unary(
             "logit_sigmoid",

@@ -235,6 +235,8 @@ class Function:
             inputs = self.inputs
             if len(inputs) == 2:  # spelled out for the usual ops: this runs at every node
                 self.released = (inputs[0]._ctx or inputs[0], inputs[1]._ctx or inputs[1])
+            elif len(inputs) == 1:
+                self.released = (inputs[0]._ctx or inputs[0],)
             else:
                 self.released = tuple([p._ctx or p for p in inputs])
             self.inputs = None
@@ -494,7 +496,7 @@ def _deliver(
     What is left in ``adjoints`` after the loop are the leaves, in the order they were reached.
     """
     create_graph = adjoints.create_graph
-    handed_out = set(map(id, [g.data for g in root_grads]))  # the caller's arrays are not ours to give
+    handed_out = {id(g.data) for g in root_grads}  # the caller's arrays are not ours to give
     if adjoints.owned:
         adjoints.owned.difference_update(adjoints.grads.values())
     for leaf, g in adjoints.grads.items():
